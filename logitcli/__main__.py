@@ -1,0 +1,5 @@
+"""`python -m logitcli` runs the same app as the `logitcli` console script."""
+
+from logitcli.cli import main
+
+main()

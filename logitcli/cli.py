@@ -1,0 +1,345 @@
+"""The Typer app: one small function per command. Parse options, call, render; no math here.
+
+Every number command is the same flow: input -> Batch -> one step function -> output.
+torch and timm are imported only when the input is images (inside `logitcli.model`).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, replace
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from logitcli import __version__, steps
+from logitcli import options as opt
+from logitcli.batch import Batch
+from logitcli.clickparts import LogitcliGroup, NumberCommand
+from logitcli.errors import InputError, RunError
+from logitcli.inputs import Source, resolve_batch
+from logitcli.output import Output, emit_calculation, emit_logits, report_failures
+from logitcli.targets import parse_binary_targets, parse_class_targets, parse_weights
+
+app = typer.Typer(
+    cls=LogitcliGroup,
+    name="logitcli",
+    help="See the last layer of a classifier: logits, sigmoid, softmax, log, NLL and cross-entropy, "
+    "one table per step, every number as PyTorch computes it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"logitcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors (for bug reports).")] = False,
+) -> None:
+    """logitcli: the numbers behind a classifier's last layer, step by step."""
+
+
+@dataclass(frozen=True)
+class ModelArgs:
+    """The model options as the user gave them; used only when the input is images or random."""
+
+    model: str = "efficientnet_lite0"
+    weights: str = "auto"
+    num_classes: int | None = None
+    classes: str | None = None
+    classes_file: str | None = None
+    random_input: int | None = None
+    seed: int | None = None
+    device: str = "auto"
+    batch_size: int | None = None
+    threads: int | None = None
+
+
+def load_batch(values: list[str] | None, file: str | None, model: ModelArgs, out: Output,
+               source: Source = "logits") -> Batch:
+    """Numbers, JSON, files or stdin straight to a Batch; images and --random-input through the model."""
+    if model.random_input is not None:
+        if values or file:
+            raise InputError("--random-input makes its own input: give no values or files with it")
+        from logitcli.model import run_random_input
+
+        return _finish_model_run(run_random_input(model.random_input, _model_options(model)), out)
+    arguments = resolve_batch(values or [], file, source)
+    if arguments.image_paths is not None:
+        from logitcli.model import run_images
+
+        run = run_images(arguments.image_paths, _model_options(model), progress=out.progress_allowed())
+        return _finish_model_run(run, out)
+    assert arguments.batch is not None
+    return _with_classes(arguments.batch, model)
+
+
+def _finish_model_run(run: object, out: Output) -> Batch:
+    failures = getattr(run, "failures", [])
+    out.failures.extend(failures)
+    batch: Batch = run.batch  # type: ignore[attr-defined]
+    if batch.n_examples == 0:
+        report_failures(failures)
+        raise RunError("no image could be read: fix the files above and run again")
+    return batch
+
+
+def _model_options(model: ModelArgs) -> object:
+    from logitcli.model import ModelOptions
+
+    classes = [c.strip() for c in model.classes.split(",")] if model.classes else None
+    return ModelOptions(
+        model=model.model, weights=model.weights, num_classes=model.num_classes, classes=classes,
+        classes_file=model.classes_file, device=model.device, batch_size=model.batch_size,
+        threads=model.threads, seed=model.seed,
+    )
+
+
+def _with_classes(batch: Batch, model: ModelArgs) -> Batch:
+    """--classes / --classes-file name the columns of numeric input too."""
+    names: list[str] | None = None
+    if model.classes:
+        names = [c.strip() for c in model.classes.split(",")]
+    elif model.classes_file:
+        try:
+            with open(model.classes_file, encoding="utf-8") as handle:
+                names = [line.strip() for line in handle if line.strip()]
+        except OSError as error:
+            raise InputError(f"cannot read --classes-file {model.classes_file}: {error.strerror}") from None
+    if names is None:
+        return batch
+    if len(names) != batch.n_classes:
+        raise InputError(f"{len(names)} class name(s) given for {batch.n_classes} values per example")
+    return replace(batch, classes=names)
+
+
+def _out(table: bool, json_: bool, jsonl: bool, precision: int, top_k: int | None, no_steps: bool) -> Output:
+    return Output.choose(table=table, json=json_, jsonl=jsonl, precision=precision, top_k=top_k,
+                         include_steps=not no_steps)
+
+
+def _check_reduction(reduction: str) -> str:
+    if reduction not in steps.REDUCTIONS:
+        raise InputError(f"unknown reduction {reduction!r}: use none, mean or sum")
+    return reduction
+
+
+def _require_targets(targets: str | None, command: str) -> str:
+    if targets is None:
+        raise InputError(f"{command} needs --targets: one class index (or name) per example, e.g. --targets 2,0")
+    return targets
+
+
+def _run_step(step: object, *args: object, **kwargs: object) -> steps.Calculation:
+    """Step functions raise ValueError for inputs PyTorch would reject; those are input errors."""
+    try:
+        return step(*args, **kwargs)  # type: ignore[operator]
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
+Targets = Annotated[
+    str | None,
+    typer.Option("--targets", "-t", help="Class indices (2,0,1), class names, a JSON array, or a labels file."),
+]
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@app.command(cls=NumberCommand)
+def sigmoid(
+    values: opt.Values = None, file: opt.File = None,
+    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
+    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
+    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+) -> None:
+    """sigmoid(x) = 1 / (1 + exp(-x)), each logit on its own: "is this a car?"."""
+    out = _out(table, json_, jsonl, precision, top_k, no_steps)
+    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
+                                               device, batch_size, threads), out)
+    emit_calculation(steps.sigmoid(batch.values), batch, out)
+
+
+@app.command(cls=NumberCommand)
+def softmax(
+    values: opt.Values = None, file: opt.File = None,
+    temperature: Annotated[float, typer.Option("--temperature", "-T", help="Divide the logits by T first.")] = 1.0,
+    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
+    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
+    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+) -> None:
+    """softmax(x)_i = exp(x_i) / sum_j exp(x_j): scores in (0, 1) that sum to 1, "which one is it?"."""
+    if not math.isfinite(temperature) or temperature <= 0:
+        raise InputError(f"temperature must be a positive number, got {temperature:g}")
+    out = _out(table, json_, jsonl, precision, top_k, no_steps)
+    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
+                                               device, batch_size, threads), out)
+    emit_calculation(steps.softmax(batch.values, temperature), batch, out)
+
+
+@app.command(cls=NumberCommand)
+def nll(
+    values: opt.Values = None, file: opt.File = None, targets: Targets = None,
+    weight: opt.ClassWeight = None, ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
+    reduction: opt.Reduction = "mean",
+    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
+    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
+    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+) -> None:
+    """Negative log-likelihood, as F.nll_loss: pick each example's target entry and negate it.
+
+    The input should be log-probabilities. Piped from `softmax`, it takes the probabilities, as the
+    article does, and says why that is not yet a loss.
+    """
+    out = _out(table, json_, jsonl, precision, top_k, no_steps)
+    _check_reduction(reduction)
+    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
+                                               device, batch_size, threads), out, source="result")
+    target_array = parse_class_targets(_require_targets(targets, "nll"), batch)
+    calc = _run_step(steps.nll, batch.values, target_array, parse_weights(weight, "--weight"), ignore_index, reduction)
+    emit_calculation(calc, batch, out)
+
+
+@app.command(cls=NumberCommand)
+def xent(
+    values: opt.Values = None, file: opt.File = None, targets: Targets = None,
+    weight: opt.ClassWeight = None, ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
+    reduction: opt.Reduction = "mean",
+    label_smoothing: Annotated[float, typer.Option("--label-smoothing", help="Mix in a uniform target, 0..1.")] = 0.0,
+    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
+    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
+    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+) -> None:
+    """Cross-entropy, as F.cross_entropy: logits -> softmax -> log -> nll, the article's four steps.
+
+    Targets are class indices (or names), or class probabilities of the logits' shape (soft targets).
+    """
+    out = _out(table, json_, jsonl, precision, top_k, no_steps)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise InputError(f"--label-smoothing must be in [0, 1], got {label_smoothing:g}")
+    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
+                                               device, batch_size, threads), out)
+    target_array = parse_class_targets(_require_targets(targets, "xent"), batch, allow_soft=True)
+    if target_array.ndim == 2 and ignore_index != steps.DEFAULT_IGNORE_INDEX:
+        raise InputError("--ignore-index applies to class-index targets, not to class probabilities")
+    calc = _run_step(steps.cross_entropy, batch.values, target_array, parse_weights(weight, "--weight"), ignore_index,
+                     reduction, label_smoothing)
+    emit_calculation(calc, batch, out)
+
+
+@app.command(cls=NumberCommand)
+def bce(
+    values: opt.Values = None, file: opt.File = None,
+    targets: Annotated[
+        str | None, typer.Option("--targets", "-t", help="0/1 or probabilities, one per logit (1,0,1 or JSON).")
+    ] = None,
+    weight: Annotated[str | None, typer.Option("--weight", "-w", help="One weight per class (or per logit).")] = None,
+    pos_weight: Annotated[
+        str | None, typer.Option("--pos-weight", help="Weight of the positive term, one per class.")
+    ] = None,
+    reduction: opt.Reduction = "mean",
+    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
+    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
+    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+) -> None:
+    """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own."""
+    out = _out(table, json_, jsonl, precision, top_k, no_steps)
+    _check_reduction(reduction)
+    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
+                                               device, batch_size, threads), out)
+    if targets is None:
+        raise InputError("bce needs --targets: one 0/1 (or probability) per logit, e.g. --targets 1,0,1")
+    y = parse_binary_targets(targets, batch)
+    w = parse_weights(weight, "--weight")
+    pw = parse_weights(pos_weight, "--pos-weight")
+    calc = _run_step(steps.binary_cross_entropy, batch.values, y, w, pw, reduction)
+    emit_calculation(calc, batch, out)
+
+
+@app.command(cls=NumberCommand)
+def logits(
+    values: opt.Values = None, file: opt.File = None,
+    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
+    jsonl: opt.AsJsonl = False,
+    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
+    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
+    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+) -> None:
+    """Run a timm model on images (or random input) and show its raw outputs: the logits.
+
+    With no weights given, the bundled ImageNet EfficientNet-Lite0 runs offline.
+    """
+    out = _out(table, json_, jsonl, precision, top_k, False)
+    model_args = ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed, device,
+                           batch_size, threads)
+    if out.mode == "jsonl" and values and random_input is None:
+        emit_logits_streaming(values, file, model_args, out)
+        return
+    batch = load_batch(values, file, model_args, out)
+    emit_logits(batch, out)
+
+
+def emit_logits_streaming(values: list[str], file: str | None, model_args: ModelArgs, out: Output) -> None:
+    """--jsonl on images: one line per image as soon as it is computed."""
+    arguments = resolve_batch(values, file)
+    if arguments.image_paths is None:
+        assert arguments.batch is not None
+        emit_logits(_with_classes(arguments.batch, model_args), out)
+        return
+    from logitcli.jsonout import dumps
+    from logitcli.model import run_images
+
+    def on_row(path: str, row: np.ndarray, classes: list[str] | None, extra: dict) -> None:
+        sys.stdout.buffer.write(dumps({"command": "logits", **extra, "input": path, "classes": classes,
+                                       "logits": row}) + b"\n")
+        sys.stdout.buffer.flush()
+
+    _finish_model_run(run_images(arguments.image_paths, _model_options(model_args), on_row=on_row,
+                                 progress=out.progress_allowed()), out)
+    out.finish()
+
+
+@app.command()
+def models(
+    pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",
+) -> None:
+    """List timm's models matching PATTERN; models with bundled (offline) weights are marked."""
+    from logitcli.model import list_models
+
+    found = list_models(pattern)
+    if not found:
+        raise InputError(f"no timm model matches {pattern!r}: try a wildcard such as 'resnet*'")
+    for name, bundled in found:
+        print(f"{name}\t(bundled weights)" if bundled else name)
+
+
+def main() -> None:
+    """The console script: `logitcli ...`."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

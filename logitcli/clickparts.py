@@ -1,0 +1,94 @@
+"""Two small Typer subclasses: negative numbers as arguments, and one-line errors.
+
+Click reads `-0.5` as an option. `NumberCommand` moves number-looking tokens (`-0.5`, `-1e-3`,
+`-inf`, `-0.2,1.3`) behind `--` before parsing, keeping real options and their values in front
+(argparse's rule); an option whose value is negative (`--temperature -0.5`) keeps it.
+`LogitcliGroup` turns usage errors and `LogitcliError`s into one line on stderr and an exit code
+(2 for usage and input, 1 for failures while running); `--debug` keeps the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer.core
+from typer import Abort
+from typer._click.exceptions import ClickException
+
+from logitcli.errors import LogitcliError
+from logitcli.inputs import looks_like_numbers
+
+
+def move_numbers_behind_dashes(args: list[str], value_options: set[str]) -> list[str]:
+    """Options (with their values) first, then `--`, then the positional values in their order."""
+    front: list[str] = []
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            positional.extend(args[i + 1 :])
+            break
+        if token == "-" or not token.startswith("-") or looks_like_numbers(token):
+            positional.append(token)
+        else:
+            front.append(token)
+            if "=" not in token and token in value_options and i + 1 < len(args):
+                front.append(args[i + 1])
+                i += 1
+        i += 1
+    return front + (["--", *positional] if positional else [])
+
+
+class NumberCommand(typer.core.TyperCommand):
+    """A command whose positional values may be negative numbers."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        value_options = {
+            name
+            for param in self.get_params(ctx)
+            if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", False)
+            and not getattr(param, "count", False)
+            for name in (*param.opts, *param.secondary_opts)
+        }
+        return super().parse_args(ctx, move_numbers_behind_dashes(list(args), value_options))
+
+
+def debug_requested() -> bool:
+    return "--debug" in sys.argv[1:3] or os.environ.get("LOGITCLI_DEBUG") == "1"
+
+
+class LogitcliGroup(typer.core.TyperGroup):
+    """Runs the app and turns every user mistake into `Error: ...` on one line of stderr."""
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except ClickException as error:
+            hint = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
+            _fail(f"{error.format_message()}{hint}", error.exit_code)
+        except LogitcliError as error:
+            if "--debug" in argv[:1] or os.environ.get("LOGITCLI_DEBUG") == "1":
+                raise
+            _fail(str(error), error.exit_code)
+        except Abort:
+            _fail("aborted", 1)
+        except BrokenPipeError:
+            # The reader (head, jq -c | head) went away: stop quietly, as cat does.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stdout.flush()
+    print(f"Error: {message}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,275 @@
+"""Every input form becomes a Batch; every bad input becomes an InputError with one clear line.
+
+Forms: numbers as arguments, a JSON array (argument, file or stdin), a JSON object or JSON lines
+from another logitcli command (its `logits` or `result`, with `classes`), plain text (one
+example per line), and `.json`/`.npy`/`.csv`/`.txt` files. Image paths are recognised here but run
+by the model code (see `logitcli.model`), which is imported only when they appear.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from logitcli.batch import Batch
+from logitcli.errors import InputError
+
+NUMBER = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|infinity|nan)"
+NUMBER_RE = re.compile(rf"^{NUMBER}$", re.IGNORECASE)
+NUMBER_LIST_RE = re.compile(rf"^\s*{NUMBER}(?:\s*[,\s]\s*{NUMBER})*\s*,?\s*$", re.IGNORECASE)
+DATA_SUFFIXES = {".json", ".jsonl", ".npy", ".csv", ".txt", ".tsv"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "+inf": math.inf, "infinity": math.inf,
+              "-infinity": -math.inf}
+
+Source = Literal["logits", "result"]
+
+
+def looks_like_numbers(token: str) -> bool:
+    """True for `-0.5`, `1e-3`, `-inf`, and comma lists such as `-0.2,1.3`: values, not options."""
+    return bool(NUMBER_LIST_RE.match(token))
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """What the positional arguments turned out to be: numbers/JSON (a Batch) or image paths."""
+
+    batch: Batch | None = None
+    image_paths: list[str] | None = None
+
+
+def classify_arguments(values: list[str], source: Source = "logits") -> Arguments:
+    """Decide whether the arguments are numbers, one JSON value, a data file, or image paths."""
+    if not values:
+        return Arguments()
+    if values == ["-"]:
+        return Arguments(batch=read_stdin(source))
+    if len(values) == 1 and values[0].lstrip().startswith(("[", "{")):
+        return Arguments(batch=parse_text(values[0], "the argument", source))
+    if all(looks_like_numbers(v) for v in values):
+        numbers = [_parse_number(tok, "the arguments") for v in values for tok in _split_numbers(v)]
+        return Arguments(batch=_make_batch([numbers], one_example=True))
+    words = [v for v in values if not looks_like_numbers(v) and not _looks_like_path(v)]
+    if words:
+        raise InputError(
+            f"{words[0]!r} is not a number: give logits like `-0.5 2 3.1`, a JSON array, "
+            "a .json/.npy/.csv file, or image files"
+        )
+    if any(looks_like_numbers(v) for v in values):
+        raise InputError("numbers and file paths are mixed in the arguments: give one or the other")
+    if len(values) == 1 and Path(values[0]).suffix.lower() in DATA_SUFFIXES:
+        return Arguments(batch=read_file(values[0], source))
+    return Arguments(image_paths=list(values))
+
+
+def _looks_like_path(value: str) -> bool:
+    path = Path(value)
+    return (
+        path.exists()
+        or path.suffix.lower() in IMAGE_SUFFIXES | DATA_SUFFIXES
+        or any(ch in value for ch in "/\\*?")
+    )
+
+
+def _split_numbers(text: str) -> list[str]:
+    return [tok for tok in re.split(r"[,\s]+", text.strip()) if tok]
+
+
+def _parse_number(token: str, where: str) -> float:
+    try:
+        return float(token)
+    except ValueError:
+        raise InputError(f"{token!r} in {where} is not a number: use values like -0.5, 3, 1e-3 or -inf") from None
+
+
+# ----------------------------------------------------------------------------- stdin and files
+
+
+def stdin_is_empty_terminal() -> bool:
+    return sys.stdin is None or sys.stdin.isatty()
+
+
+def read_stdin(source: Source = "logits") -> Batch:
+    if stdin_is_empty_terminal():
+        raise InputError(
+            "no input: give numbers (logitcli softmax 1 2 3), a JSON array, --file PATH, image files, "
+            "or pipe data on stdin"
+        )
+    return parse_text(sys.stdin.read(), "stdin", source)
+
+
+def read_file(path_text: str, source: Source = "logits") -> Batch:
+    """Read .npy, .json/.jsonl, .csv/.tsv/.txt into a Batch; a CSV header row names the classes."""
+    path = Path(path_text)
+    if not path.is_file():
+        raise InputError(f"file not found: {path_text}")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as error:
+            raise InputError(f"{path_text} is not a readable .npy array ({error})") from None
+        return _make_batch(array, one_example=np.ndim(array) == 1, where=path_text)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read {path_text}: {error}") from None
+    return parse_text(text, path_text, source)
+
+
+def parse_text(text: str, where: str, source: Source = "logits") -> Batch:
+    """Sniff the text: `[` is a JSON array, `{` a logitcli JSON object (or JSON lines), else numbers."""
+    stripped = text.strip()
+    if not stripped:
+        raise InputError(f"empty input in {where}: expected numbers or a JSON array")
+    if stripped[0] == "[":
+        data = _load_json(stripped, where)
+        return _make_batch(data, one_example=_depth(data) == 1, where=where)
+    if stripped[0] == "{":
+        return _parse_objects(stripped, where, source)
+    return _parse_plain(stripped, where)
+
+
+def _load_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"broken JSON in {where}: {error.msg} at line {error.lineno} column {error.colno}") from None
+
+
+def _parse_objects(text: str, where: str, source: Source) -> Batch:
+    """One logitcli JSON object, or JSON lines (one object per example, as `--jsonl` writes)."""
+    try:
+        objects = [json.loads(text)]
+    except json.JSONDecodeError:
+        objects = [_load_json(line, where) for line in text.splitlines() if line.strip()]
+    rows_objects = [o for o in objects if isinstance(o, dict) and _pick_key(o, source) is not None]
+    if not rows_objects:
+        raise InputError(
+            f"the JSON object in {where} has no `logits` or `result` array: pipe the --json output of "
+            "another logitcli command, or give a JSON array"
+        )
+    first = rows_objects[0]
+    if len(rows_objects) == 1:
+        data = first[_pick_key(first, source)]
+        batch = _make_batch(data, one_example=_depth(data) == 1, where=where)
+        inputs = first.get("inputs")
+    else:
+        rows = [o[_pick_key(o, source)] for o in rows_objects]
+        batch = _make_batch(rows, one_example=False, where=where)
+        inputs = [o.get("input") for o in rows_objects]
+        if any(i is None for i in inputs):
+            inputs = None
+    classes = first.get("classes")
+    if classes is not None and (not isinstance(classes, list) or len(classes) != batch.n_classes):
+        classes = None
+    if inputs is not None and (not isinstance(inputs, list) or len(inputs) != batch.n_examples):
+        inputs = None
+    extra = {k: first[k] for k in ("model", "weights") if k in first}
+    return Batch(batch.values, classes=classes, inputs=inputs, one_example=batch.one_example, extra=extra)
+
+
+def _pick_key(obj: dict, source: Source) -> str | None:
+    """Logit consumers read `logits` first; nll reads `result` first (softmax | nll is the lesson)."""
+    order = ("logits", "result") if source == "logits" else ("result", "logits")
+    for key in order:
+        value = obj.get(key)
+        if isinstance(value, list) and value:
+            return key
+    return None
+
+
+def _parse_plain(text: str, where: str) -> Batch:
+    """Numbers split on spaces and commas, one example per line; a first line of words names classes."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    classes = None
+    if lines and not looks_like_numbers(lines[0]) and len(lines) > 1:
+        classes = [name.strip() for name in re.split(r"[,\t]", lines[0]) if name.strip()]
+        lines = lines[1:]
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        rows.append([_parse_number(tok, f"{where} (line {number})") for tok in _split_numbers(line)])
+    batch = _make_batch(rows, one_example=len(rows) == 1, where=where)
+    if classes is not None and len(classes) != batch.n_classes:
+        raise InputError(f"the header of {where} names {len(classes)} classes but rows have {batch.n_classes} values")
+    return Batch(batch.values, classes=classes, one_example=batch.one_example)
+
+
+# ----------------------------------------------------------------------------- arrays
+
+
+def _depth(data: Any) -> int:
+    depth = 0
+    while isinstance(data, list) and data:
+        depth += 1
+        data = data[0]
+    return depth
+
+
+def to_float(value: Any, where: str) -> float:
+    """JSON numbers, and the strings "nan", "inf", "-inf" that logitcli writes for JSON's gaps."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"{value!r} in {where} is not a number")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        if value.strip().lower() in NON_FINITE:
+            return NON_FINITE[value.strip().lower()]
+        return _parse_number(value, where)
+    raise InputError(f"{value!r} in {where} is not a number")
+
+
+def to_array(data: Any, where: str) -> np.ndarray:
+    """A nested list (or array) to float64, with clear words for ragged rows and words."""
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind not in "biuf":
+            raise InputError(f"{where} holds {data.dtype} values, not numbers")
+        return data.astype(np.float64, copy=False)
+    if not isinstance(data, list):
+        return np.array([to_float(data, where)])
+    if data and isinstance(data[0], list):
+        lengths = {len(row) if isinstance(row, list) else -1 for row in data}
+        if len(lengths) != 1 or -1 in lengths:
+            raise InputError(f"ragged rows in {where}: every example must have the same number of values")
+        if any(isinstance(v, list) for row in data for v in row):
+            raise InputError(f"{where} is nested more than 2 levels: give one row of logits per example")
+        return np.array([[to_float(v, where) for v in row] for row in data], dtype=np.float64)
+    if any(isinstance(v, list) for v in data):
+        raise InputError(f"ragged rows in {where}: mix of numbers and lists")
+    return np.array([to_float(v, where) for v in data], dtype=np.float64)
+
+
+def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch:
+    values = to_array(data, where)
+    if values.ndim == 1:
+        values = values[None, :]
+        one_example = True
+    if values.ndim != 2:
+        raise InputError(f"{where} has {values.ndim} dimensions: give one row of logits per example (1-D or 2-D)")
+    if values.size == 0:
+        raise InputError(f"empty input in {where}: expected at least one number")
+    if np.isnan(values).any():
+        row, col = np.argwhere(np.isnan(values))[0]
+        raise InputError(
+            f"NaN in {where} (example {row}, class {col}): logits must be real numbers or ±inf; "
+            "check what produced them"
+        )
+    return Batch(values, one_example=one_example)
+
+
+def resolve_batch(values: list[str], file: str | None, source: Source = "logits") -> Arguments:
+    """The one entry point: arguments win, then --file, then stdin."""
+    if values and file:
+        raise InputError("give values or --file, not both")
+    if file:
+        return Arguments(batch=read_file(file, source))
+    if values:
+        return classify_arguments(values, source)
+    return Arguments(batch=read_stdin(source))

@@ -1,0 +1,224 @@
+"""Calculations as rich tables: the view a learner reads in a terminal.
+
+Two layouts, chosen by what reads best:
+- by class (one example, or many classes): rows are classes, columns are the steps; the
+  per-example values (max, sums, the loss) follow as a footer.
+- by step (a small batch with few classes): one table per step, rows are examples, as the
+  article prints "softmax by row"; the per-example values share one table.
+Nothing here computes a step; it only orders and formats what `steps` returned.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich import box
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from logitcli.batch import Batch
+from logitcli.steps import Calculation, Step
+
+BAR_WIDTH = 12
+BLOCKS = " ▏▎▍▌▋▊▉█"
+MAX_CLASS_COLUMNS = 10
+DEFAULT_TOP_K = 10
+
+
+def format_number(value: float, precision: int = 4) -> str:
+    """Fixed decimals as the article prints them; scientific only where fixed would hide the value."""
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value != 0 and (abs(value) < 0.5 * 10.0**-precision or abs(value) >= 1e9):
+        return f"{value:.{max(precision - 2, 1)}e}"
+    return f"{value:.{precision}f}"
+
+
+def probability_bar(p: float, width: int = BAR_WIDTH) -> str:
+    """A bar of `width` cells, eighths included, for a value in [0, 1]."""
+    if not math.isfinite(p):
+        return ""
+    eighths = round(min(max(p, 0.0), 1.0) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (BLOCKS[part] if part else "")).ljust(width)
+
+
+def class_order(batch: Batch, row: int, top_k: int | None) -> list[int]:
+    """Classes to show for one example: all in order when few, else the top k by logit."""
+    if top_k is None and batch.n_classes <= 2 * DEFAULT_TOP_K:
+        return list(range(batch.n_classes))
+    k = min(top_k or DEFAULT_TOP_K, batch.n_classes)
+    logits = batch.values[row]
+    return [int(i) for i in np.argsort(-logits, kind="stable")[:k]]
+
+
+def calculation_renderables(
+    calc: Calculation,
+    batch: Batch,
+    *,
+    precision: int = 4,
+    top_k: int | None = None,
+    max_rows: int = 20,
+) -> list[RenderableType]:
+    """The tables for one calculation, then its notes."""
+    by_class = batch.n_examples == 1 or top_k is not None or batch.n_classes > MAX_CLASS_COLUMNS
+    if by_class:
+        parts = _by_class(calc, batch, precision, top_k, max_rows)
+    else:
+        parts = _by_step(calc, batch, precision, max_rows)
+    parts.extend(_batch_lines(calc, precision))
+    parts.extend(Text(f"note: {note}", style="yellow") for note in calc.notes)
+    return parts
+
+
+def _class_steps(calc: Calculation) -> list[Step]:
+    return [s for s in calc.steps if s.per == "class"]
+
+
+def _example_steps(calc: Calculation) -> list[Step]:
+    return [s for s in calc.steps if s.per == "example"]
+
+
+def _cell(step: Step, value: float, precision: int, batch: Batch) -> str:
+    if step.name == "target" and step.per == "example":
+        index = int(value)
+        if 0 <= index < batch.n_classes:
+            return escape(f"{index} ({batch.class_names()[index]})") if batch.classes else str(index)
+        return f"{index} (ignored)"
+    return format_number(value, precision)
+
+
+def _by_class(calc: Calculation, batch: Batch, precision: int, top_k: int | None, max_rows: int) -> list:
+    parts: list[RenderableType] = []
+    shown = min(batch.n_examples, max(1, max_rows // 4)) if batch.n_examples > 1 else 1
+    names = batch.class_names()
+    targets = _targets(calc)
+    for row in range(shown):
+        title = f"{calc.command}" if batch.n_examples == 1 else f"{calc.command}: {batch.example_names()[row]}"
+        parts.append(Text(title, style="bold"))
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column("class")
+        for step in _class_steps(calc):
+            table.add_column(Text(step.title), justify="right", no_wrap=True)
+            if step.probability:
+                table.add_column("", no_wrap=True)
+        order = class_order(batch, row, top_k)
+        for index in order:
+            label = names[index]
+            if targets is not None and int(targets[row]) == index:
+                label += " ◀ target"
+            cells = [escape(label)]
+            for step in _class_steps(calc):
+                value = float(step.values[row, index])
+                cells.append(format_number(value, precision))
+                if step.probability:
+                    cells.append(probability_bar(value))
+            table.add_row(*cells)
+        if len(order) < batch.n_classes:
+            table.caption = f"top {len(order)} of {batch.n_classes} classes by logit; --json carries them all"
+            table.caption_justify = "left"
+        parts.append(table)
+        footer = [f"{s.title} = {_cell(s, float(s.values[row]), precision, batch)}" for s in _example_steps(calc)]
+        if footer:
+            parts.append(Text("   ".join(footer)))
+    if shown < batch.n_examples:
+        parts.append(Text(f"… {batch.n_examples - shown} more example(s) left out; --json carries them all"))
+    return parts
+
+
+def _by_step(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> list:
+    parts: list[RenderableType] = []
+    rows = min(batch.n_examples, max_rows)
+    examples = batch.example_names()
+    for step in _class_steps(calc):
+        parts.append(Text.assemble((step.title, "bold"), "   ", (step.formula, "dim")))
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column("example")
+        for name in batch.class_names():
+            table.add_column(Text(name), justify="right")
+        for row in range(rows):
+            table.add_row(escape(examples[row]), *(format_number(v, precision) for v in step.values[row]))
+        parts.append(table)
+    per_example = _example_steps(calc)
+    if per_example:
+        parts.append(Text("per example", style="bold"))
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column("example")
+        for step in per_example:
+            table.add_column(Text(step.title), justify="right")
+        for row in range(rows):
+            table.add_row(escape(examples[row]), *(_cell(s, float(s.values[row]), precision, batch) for s in per_example))
+        parts.append(table)
+    if rows < batch.n_examples:
+        parts.append(Text(f"… {batch.n_examples - rows} more row(s) left out; --json carries them all"))
+    return parts
+
+
+def _targets(calc: Calculation) -> np.ndarray | None:
+    for step in calc.steps:
+        if step.name == "target" and step.per == "example":
+            return step.values
+    return None
+
+
+def _batch_lines(calc: Calculation, precision: int) -> list[RenderableType]:
+    lines: list[RenderableType] = []
+    for step in calc.steps:
+        if step.per != "batch":
+            continue
+        text = f"{step.title} = {format_number(float(step.values), precision)}"
+        if step.name == "mean" and "denominator" in calc.details:
+            what = calc.details.get("denominator_is", "")
+            text += f"   (Σ loss / {calc.details['denominator']:g}{': ' + what if what else ''})"
+        lines.append(Text(text, style="bold"))
+    return lines
+
+
+def logits_renderables(batch: Batch, *, precision: int = 4, top_k: int | None = None, max_rows: int = 20) -> list:
+    """The `logits` view: the top classes by logit with their softmax probability, not 1,000 columns."""
+    from logitcli.steps import softmax_rows
+
+    probs = softmax_rows(batch.values)
+    names = batch.class_names()
+    title = batch.extra.get("model") or "logits"
+    if batch.n_examples == 1 or batch.n_classes <= MAX_CLASS_COLUMNS and batch.n_examples <= max_rows // 4:
+        parts: list[RenderableType] = []
+        for row in range(min(batch.n_examples, max_rows)):
+            table = Table(title=Text(f"{title}: {batch.example_names()[row]}"), box=box.SIMPLE_HEAD, title_justify="left")
+            for header in ("rank", "class", "logit", "softmax", ""):
+                table.add_column(header, justify="right" if header in ("rank", "logit", "softmax") else "left")
+            order = class_order(batch, row, top_k if top_k is not None else (5 if batch.n_classes > 20 else None))
+            for rank, index in enumerate(order, start=1):
+                p = float(probs[row, index])
+                table.add_row(str(rank), escape(names[index]), format_number(batch.values[row, index], precision),
+                              format_number(p, precision), probability_bar(p))
+            if len(order) < batch.n_classes:
+                table.caption = f"top {len(order)} of {batch.n_classes} classes; --json carries every logit"
+                table.caption_justify = "left"
+            parts.append(table)
+        return parts
+    k = min(top_k or 3, batch.n_classes)
+    table = Table(title=f"{title}: top {k} classes per input", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("input")
+    for rank in range(1, k + 1):
+        table.add_column(f"#{rank} class (logit, softmax)")
+    rows = min(batch.n_examples, max_rows)
+    for row in range(rows):
+        order = np.argsort(-batch.values[row], kind="stable")[:k]
+        table.add_row(escape(batch.example_names()[row]), *(
+            f"{escape(names[i])} ({format_number(batch.values[row, i], 2)}, {format_number(probs[row, i], 2)})" for i in order
+        ))
+    parts = [table]
+    if rows < batch.n_examples:
+        parts.append(Text(f"… {batch.n_examples - rows} more input(s) left out; --json carries them all"))
+    return parts
+
+
+def group(parts: list[RenderableType]) -> Group:
+    return Group(*parts)
