@@ -22,7 +22,7 @@ from rich.text import Text
 from logitcli.batch import Batch
 from logitcli.steps import Calculation, Step
 
-BAR_WIDTH = 12
+BAR_WIDTH = 10
 BLOCKS = " ▏▎▍▌▋▊▉█"
 MAX_CLASS_COLUMNS = 10
 DEFAULT_TOP_K = 10
@@ -30,7 +30,7 @@ DEFAULT_TOP_K = 10
 
 def format_number(value: float, precision: int = 4) -> str:
     """Fixed decimals as the article prints them; scientific only where fixed would hide the value."""
-    value = float(value)
+    value = float(value) + 0.0  # -0.0 prints as 0
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
@@ -102,12 +102,12 @@ def _by_class(calc: Calculation, batch: Batch, precision: int, top_k: int | None
     for row in range(shown):
         title = f"{calc.command}" if batch.n_examples == 1 else f"{calc.command}: {batch.example_names()[row]}"
         parts.append(Text(title, style="bold"))
-        table = Table(box=box.SIMPLE_HEAD)
-        table.add_column("class")
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+        table.add_column("class", no_wrap=True)
         for step in _class_steps(calc):
             table.add_column(Text(step.title), justify="right", no_wrap=True)
             if step.probability:
-                table.add_column("", no_wrap=True)
+                table.add_column("", no_wrap=True, min_width=BAR_WIDTH)
         order = class_order(batch, row, top_k)
         for index in order:
             label = names[index]
@@ -137,8 +137,9 @@ def _by_step(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> 
     rows = min(batch.n_examples, max_rows)
     examples = batch.example_names()
     for step in _class_steps(calc):
-        parts.append(Text.assemble((step.title, "bold"), "   ", (step.formula, "dim")))
-        table = Table(box=box.SIMPLE_HEAD)
+        formula = "" if step.formula == step.title else step.formula
+        parts.append(Text.assemble((step.title, "bold"), "   ", (formula, "dim")))
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
         table.add_column("example")
         for name in batch.class_names():
             table.add_column(Text(name), justify="right")
@@ -148,12 +149,14 @@ def _by_step(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> 
     per_example = _example_steps(calc)
     if per_example:
         parts.append(Text("per example", style="bold"))
-        table = Table(box=box.SIMPLE_HEAD)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
         table.add_column("example")
         for step in per_example:
             table.add_column(Text(step.title), justify="right")
         for row in range(rows):
-            table.add_row(escape(examples[row]), *(_cell(s, float(s.values[row]), precision, batch) for s in per_example))
+            table.add_row(
+                escape(examples[row]), *(_cell(s, float(s.values[row]), precision, batch) for s in per_example)
+            )
         parts.append(table)
     if rows < batch.n_examples:
         parts.append(Text(f"… {batch.n_examples - rows} more row(s) left out; --json carries them all"))
@@ -190,30 +193,51 @@ def logits_renderables(batch: Batch, *, precision: int = 4, top_k: int | None = 
     if batch.n_examples == 1 or batch.n_classes <= MAX_CLASS_COLUMNS and batch.n_examples <= max_rows // 4:
         parts: list[RenderableType] = []
         for row in range(min(batch.n_examples, max_rows)):
-            table = Table(title=Text(f"{title}: {batch.example_names()[row]}"), box=box.SIMPLE_HEAD, title_justify="left")
+            table = Table(
+                title=Text(f"{title}: {batch.example_names()[row]}"),
+                box=box.SIMPLE_HEAD,
+                title_justify="left",
+                pad_edge=False,
+                padding=(0, 1, 0, 0),
+            )
             for header in ("rank", "class", "logit", "softmax", ""):
                 table.add_column(header, justify="right" if header in ("rank", "logit", "softmax") else "left")
             order = class_order(batch, row, top_k if top_k is not None else (5 if batch.n_classes > 20 else None))
             for rank, index in enumerate(order, start=1):
                 p = float(probs[row, index])
-                table.add_row(str(rank), escape(names[index]), format_number(batch.values[row, index], precision),
-                              format_number(p, precision), probability_bar(p))
+                table.add_row(
+                    str(rank),
+                    escape(names[index]),
+                    format_number(batch.values[row, index], precision),
+                    format_number(p, precision),
+                    probability_bar(p),
+                )
             if len(order) < batch.n_classes:
                 table.caption = f"top {len(order)} of {batch.n_classes} classes; --json carries every logit"
                 table.caption_justify = "left"
             parts.append(table)
         return parts
     k = min(top_k or 3, batch.n_classes)
-    table = Table(title=f"{title}: top {k} classes per input", box=box.SIMPLE_HEAD, title_justify="left")
+    table = Table(
+        title=f"{title}: top {k} classes per input",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
     table.add_column("input")
     for rank in range(1, k + 1):
         table.add_column(f"#{rank} class (logit, softmax)")
     rows = min(batch.n_examples, max_rows)
     for row in range(rows):
         order = np.argsort(-batch.values[row], kind="stable")[:k]
-        table.add_row(escape(batch.example_names()[row]), *(
-            f"{escape(names[i])} ({format_number(batch.values[row, i], 2)}, {format_number(probs[row, i], 2)})" for i in order
-        ))
+        table.add_row(
+            escape(batch.example_names()[row]),
+            *(
+                f"{escape(names[i])} ({format_number(batch.values[row, i], 2)}, {format_number(probs[row, i], 2)})"
+                for i in order
+            ),
+        )
     parts = [table]
     if rows < batch.n_examples:
         parts.append(Text(f"… {batch.n_examples - rows} more input(s) left out; --json carries them all"))

@@ -84,7 +84,7 @@ def sigmoid(x: np.ndarray) -> Calculation:
         one_plus = 1.0 + exp_neg
     result = stable_sigmoid(x)
     notes = []
-    if np.isinf(exp_neg).any() and np.isfinite(x).all():
+    if (np.isinf(exp_neg) & np.isfinite(x)).any():
         notes.append(
             "exp(-x) overflowed to inf for a very negative x; 1 / (1 + inf) = 0 is still right, and "
             "the stable form exp(x) / (1 + exp(x)) used for x < 0 never overflows."
@@ -126,10 +126,13 @@ def _row_max(x: np.ndarray) -> np.ndarray:
 def softmax(x: np.ndarray, temperature: float = 1.0) -> Calculation:
     """The article's exp, sum, divide (true values), then the max-shift that real libraries use."""
     x = np.asarray(x, dtype=np.float64)
+    if not temperature > 0:
+        raise ValueError(f"temperature must be a positive number, got {temperature:g}")
     steps = [Step("logits", "x", x, "the logits")]
     z = x
     if temperature != 1.0:
-        z = x / temperature
+        with _quiet():
+            z = x / temperature
         steps.append(Step("scaled", f"x / {temperature:g}", z, "x / T"))
     with _quiet():
         naive_exp = np.exp(z)
@@ -150,9 +153,9 @@ def softmax(x: np.ndarray, temperature: float = 1.0) -> Calculation:
         Step("softmax", "softmax", result, f"exp({zname} - max) / Σ exp({zname} - max)", probability=True),
     ]
     notes = []
-    if np.isinf(naive_exp).any() and np.isfinite(z).all():
+    if (np.isinf(naive_exp) & np.isfinite(z)).any() or (np.isinf(naive_sum) & np.isfinite(z).all(axis=1)).any():
         notes.append(
-            f"exp({zname}) overflowed to inf, so the article's exp / sum would give nan; "
+            f"exp({zname}) or its sum overflowed to inf, so the article's exp / sum would give nan or 0; "
             f"subtracting the max first keeps every exp in (0, 1] and gives the same softmax."
         )
     return Calculation("softmax", tuple(steps), result, tuple(notes), {"temperature": temperature})
@@ -163,10 +166,10 @@ def softmax(x: np.ndarray, temperature: float = 1.0) -> Calculation:
 
 def _check_class_targets(targets: np.ndarray, n_examples: int, n_classes: int, ignore_index: int) -> None:
     """PyTorch raises on these; we raise ValueError with a sentence a person can act on."""
+    if targets.dtype.kind == "f" and not np.all(targets == np.round(targets)):
+        raise ValueError("class targets must be whole class indices (or give class probabilities, one per class)")
     if targets.shape != (n_examples,):
-        raise ValueError(
-            f"got {targets.size} target(s) for {n_examples} example(s): give one class index per example"
-        )
+        raise ValueError(f"got {targets.size} target(s) for {n_examples} example(s): give one class index per example")
     bad = (targets != ignore_index) & ((targets < 0) | (targets >= n_classes))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
@@ -178,8 +181,10 @@ def _check_class_targets(targets: np.ndarray, n_examples: int, n_classes: int, i
 
 
 def _check_class_weight(weight: np.ndarray | None, n_classes: int) -> None:
-    if weight is not None and weight.shape != (n_classes,):
-        raise ValueError(f"--weight has {weight.size} value(s) but there are {n_classes} classes: give one per class")
+    if weight is not None and np.shape(weight) != (n_classes,):
+        raise ValueError(
+            f"--weight has {np.size(weight)} value(s) but there are {n_classes} classes: give one per class"
+        )
 
 
 def _reduce(per_example: np.ndarray, reduction: str, denominator: float) -> tuple[np.ndarray | float, Step | None]:
@@ -218,10 +223,11 @@ def nll(
 ) -> Calculation:
     """PyTorch's nll_loss: pick each row's target entry, negate it, weight it, reduce. Nothing more."""
     x = np.asarray(log_probs, dtype=np.float64)
-    targets = np.asarray(targets, dtype=np.int64)
+    targets = np.asarray(targets)
     n, c = x.shape
     _check_reduction(reduction)
     _check_class_targets(targets, n, c, ignore_index)
+    targets = targets.astype(np.int64)
     _check_class_weight(weight, c)
     kept = targets != ignore_index
     safe = np.where(kept, targets, 0)
@@ -292,8 +298,8 @@ def cross_entropy(
     w = None if weight is None else np.asarray(weight, dtype=np.float64)
     if targets.ndim == 2:
         return _soft_cross_entropy(x, log_p, targets.astype(np.float64), w, reduction, label_smoothing, steps)
-    targets = targets.astype(np.int64)
     _check_class_targets(targets, n, c, ignore_index)
+    targets = targets.astype(np.int64)
     kept = targets != ignore_index
     safe = np.where(kept, targets, 0)
     w_all = np.ones(c) if w is None else w
