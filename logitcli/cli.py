@@ -310,15 +310,19 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
         emit_logits(_with_classes(arguments.batch, model_args), out)
         return
     from logitcli.jsonout import dumps
-    from logitcli.model import run_images
+    from logitcli.model import load_model, resolve_classes, run_images
 
-    def on_row(path: str, row: np.ndarray, classes: list[str] | None, extra: dict) -> None:
-        sys.stdout.buffer.write(dumps({"command": "logits", **extra, "input": path, "classes": classes,
-                                       "logits": row}) + b"\n")
+    options = _model_options(model_args)
+    loaded = load_model(options)
+    classes = resolve_classes(loaded.num_classes, options.classes, options.classes_file, loaded.label_names)
+    header = {"command": "logits", "model": options.model, "weights": options.weights}
+
+    def on_row(path: str, row: np.ndarray) -> None:
+        sys.stdout.buffer.write(dumps({**header, "input": path, "classes": classes, "logits": row}) + b"\n")
         sys.stdout.buffer.flush()
 
-    _finish_model_run(run_images(arguments.image_paths, _model_options(model_args), on_row=on_row,
-                                 progress=out.progress_allowed()), out)
+    run = run_images(arguments.image_paths, options, on_row=on_row, progress=out.progress_allowed(), loaded=loaded)
+    _finish_model_run(run, out)
     out.finish()
 
 
