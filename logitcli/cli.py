@@ -149,6 +149,20 @@ def _run_step(step: object, *args: object, **kwargs: object) -> steps.Calculatio
         raise InputError(str(error)) from None
 
 
+def _checked(enabled: bool, calc: steps.Calculation, batch: Batch, targets: np.ndarray | None = None,
+             **options: object) -> steps.Calculation:
+    """--check: run the same call through torch.nn.functional and record how far apart the results are."""
+    if not enabled:
+        return calc
+    from logitcli.torch_check import check
+
+    found = check(calc, batch.values, targets, **options)
+    if found is None:
+        raise RunError("--check needs torch: pip install 'logitcli[models]'")
+    record = {"function": found.function, "max_abs_diff": found.max_abs_diff, "matches": found.matches}
+    return replace(calc, details={**calc.details, "torch_check": record})
+
+
 Targets = Annotated[
     str | None,
     typer.Option("--targets", "-t", help="Class indices (2,0,1), class names, a JSON array, or a labels file."),
@@ -162,7 +176,7 @@ Targets = Annotated[
 def sigmoid(
     values: opt.Values = None, file: opt.File = None,
     precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
     model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
     classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
     seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
@@ -171,7 +185,7 @@ def sigmoid(
     out = _out(table, json_, jsonl, precision, top_k, no_steps)
     batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
                                                device, batch_size, threads), out)
-    emit_calculation(steps.sigmoid(batch.values), batch, out)
+    emit_calculation(_checked(check, steps.sigmoid(batch.values), batch), batch, out)
 
 
 @app.command(cls=NumberCommand)
@@ -179,7 +193,7 @@ def softmax(
     values: opt.Values = None, file: opt.File = None,
     temperature: Annotated[float, typer.Option("--temperature", "-T", help="Divide the logits by T first.")] = 1.0,
     precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
     model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
     classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
     seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
@@ -190,7 +204,7 @@ def softmax(
     out = _out(table, json_, jsonl, precision, top_k, no_steps)
     batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
                                                device, batch_size, threads), out)
-    emit_calculation(steps.softmax(batch.values, temperature), batch, out)
+    emit_calculation(_checked(check, steps.softmax(batch.values, temperature), batch), batch, out)
 
 
 @app.command(cls=NumberCommand)
@@ -199,7 +213,7 @@ def nll(
     weight: opt.ClassWeight = None, ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
     precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
     model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
     classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
     seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
@@ -214,8 +228,9 @@ def nll(
     batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
                                                device, batch_size, threads), out, source="result")
     target_array = parse_class_targets(_require_targets(targets, "nll"), batch)
-    calc = _run_step(steps.nll, batch.values, target_array, parse_weights(weight, "--weight"), ignore_index, reduction)
-    emit_calculation(calc, batch, out)
+    class_weight = parse_weights(weight, "--weight")
+    calc = _run_step(steps.nll, batch.values, target_array, class_weight, ignore_index, reduction)
+    emit_calculation(_checked(check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
 @app.command(cls=NumberCommand)
@@ -225,7 +240,7 @@ def xent(
     reduction: opt.Reduction = "mean",
     label_smoothing: Annotated[float, typer.Option("--label-smoothing", help="Mix in a uniform target, 0..1.")] = 0.0,
     precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
     model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
     classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
     seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
@@ -243,9 +258,10 @@ def xent(
     target_array = parse_class_targets(_require_targets(targets, "xent"), batch, allow_soft=True)
     if target_array.ndim == 2 and ignore_index != steps.DEFAULT_IGNORE_INDEX:
         raise InputError("--ignore-index applies to class-index targets, not to class probabilities")
-    calc = _run_step(steps.cross_entropy, batch.values, target_array, parse_weights(weight, "--weight"), ignore_index,
-                     reduction, label_smoothing)
-    emit_calculation(calc, batch, out)
+    class_weight = parse_weights(weight, "--weight")
+    calc = _run_step(steps.cross_entropy, batch.values, target_array, class_weight, ignore_index, reduction,
+                     label_smoothing)
+    emit_calculation(_checked(check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
 @app.command(cls=NumberCommand)
@@ -260,7 +276,7 @@ def bce(
     ] = None,
     reduction: opt.Reduction = "mean",
     precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False,
+    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
     model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
     classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
     seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
@@ -276,7 +292,7 @@ def bce(
     w = parse_weights(weight, "--weight")
     pw = parse_weights(pos_weight, "--pos-weight")
     calc = _run_step(steps.binary_cross_entropy, batch.values, y, w, pw, reduction)
-    emit_calculation(calc, batch, out)
+    emit_calculation(_checked(check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
 
 
 @app.command(cls=NumberCommand)
@@ -323,6 +339,52 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
 
     run = run_images(arguments.image_paths, options, on_row=on_row, progress=out.progress_allowed(), loaded=loaded)
     _finish_model_run(run, out)
+    out.finish()
+
+
+@app.command(cls=NumberCommand)
+def explain(
+    values: opt.Values = None, file: opt.File = None, targets: Targets = None,
+    section: Annotated[
+        str | None, typer.Option("--section", "-s", help="One part: logits, sigmoid, softmax, nll or xent.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="en or ja (default: from the locale).")] = None,
+    pager: Annotated[bool, typer.Option("--pager", help="Page the tour on a terminal.")] = False,
+    json_: opt.AsJson = False, precision: opt.Precision = 4, top_k: opt.TopK = None,
+    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
+    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
+    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+) -> None:
+    """The article as a guided tour: prose, then the numbers, then what to notice.
+
+    With no values it walks the article's own examples; give numbers or images (and --targets)
+    to walk the same tour on your data. Plain text when piped; --json gives the tour as data.
+    """
+    from logitcli.explain import build_tour, default_lang, render_tour, tour_to_json
+
+    out = _out(False, json_, False, precision, top_k, False)
+    batch = None
+    if values or file or random_input is not None:
+        batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input,
+                                                   seed, device, batch_size, threads), out)
+    target_array = parse_class_targets(targets, batch) if targets is not None and batch is not None else None
+    if targets is not None and batch is None:
+        raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
+    tour = build_tour(batch, target_array, section, lang or default_lang(), top_k=top_k or 5)
+    if json_:
+        from logitcli.jsonout import dumps
+
+        sys.stdout.buffer.write(dumps(tour_to_json(tour)) + b"\n")
+        sys.stdout.buffer.flush()
+    else:
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        if pager and console.is_terminal:
+            with console.pager(styles=True):
+                render_tour(tour, console, precision=precision)
+        else:
+            render_tour(tour, console, precision=precision)
     out.finish()
 
 

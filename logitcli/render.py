@@ -180,6 +180,11 @@ def _batch_lines(calc: Calculation, precision: int) -> list[RenderableType]:
             what = calc.details.get("denominator_is", "")
             text += f"   (Σ loss / {calc.details['denominator']:g}{': ' + what if what else ''})"
         lines.append(Text(text, style="bold"))
+    check = calc.details.get("torch_check")
+    if check:
+        verdict = "matches" if check["matches"] else "DIFFERS from"
+        style = "green" if check["matches"] else "bold red"
+        lines.append(Text(f"{verdict} {check['function']}, max difference {check['max_abs_diff']:.1e}", style=style))
     return lines
 
 

@@ -108,7 +108,8 @@ def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndar
             out = functional.nll_loss(x, t, ignore_index=int(o.get("ignore_index", DEFAULT_IGNORE_INDEX)), **common)
         else:
             extra = {} if t.ndim == 2 else {"ignore_index": int(o.get("ignore_index", DEFAULT_IGNORE_INDEX))}
-            out = functional.cross_entropy(x, t, label_smoothing=float(o.get("label_smoothing", 0.0)), **extra, **common)
+            smoothing = float(o.get("label_smoothing", 0.0))
+            out = functional.cross_entropy(x, t, label_smoothing=smoothing, **extra, **common)
     elif command == "bce":
         out = functional.binary_cross_entropy_with_logits(
             x,
