@@ -227,7 +227,7 @@ def nll(
     _check_reduction(reduction)
     batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
                                                device, batch_size, threads), out, source="result")
-    target_array = parse_class_targets(_require_targets(targets, "nll"), batch)
+    target_array = parse_class_targets(_require_targets(targets, "nll"), batch, ignore_index=ignore_index)
     class_weight = parse_weights(weight, "--weight")
     calc = _run_step(steps.nll, batch.values, target_array, class_weight, ignore_index, reduction)
     emit_calculation(_checked(check, calc, batch, target_array, weight=class_weight), batch, out)
@@ -255,7 +255,8 @@ def xent(
         raise InputError(f"--label-smoothing must be in [0, 1], got {label_smoothing:g}")
     batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
                                                device, batch_size, threads), out)
-    target_array = parse_class_targets(_require_targets(targets, "xent"), batch, allow_soft=True)
+    target_array = parse_class_targets(_require_targets(targets, "xent"), batch, allow_soft=True,
+                                       ignore_index=ignore_index)
     if target_array.ndim == 2 and ignore_index != steps.DEFAULT_IGNORE_INDEX:
         raise InputError("--ignore-index applies to class-index targets, not to class probabilities")
     class_weight = parse_weights(weight, "--weight")

@@ -11,6 +11,7 @@ Nothing here computes a step; it only orders and formats what `steps` returned.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 from rich import box
@@ -26,6 +27,7 @@ BAR_WIDTH = 10
 BLOCKS = " ▏▎▍▌▋▊▉█"
 MAX_CLASS_COLUMNS = 10
 DEFAULT_TOP_K = 10
+BATCH_CLASS_TABLES = 3
 
 
 def format_number(value: float, precision: int = 4) -> str:
@@ -95,12 +97,15 @@ def _cell(step: Step, value: float, precision: int, batch: Batch) -> str:
 
 
 def _by_class(calc: Calculation, batch: Batch, precision: int, top_k: int | None, max_rows: int) -> list:
+    """A table per example (classes as rows); a batch then gets one per-example table for all rows."""
     parts: list[RenderableType] = []
-    shown = min(batch.n_examples, max(1, max_rows // 4)) if batch.n_examples > 1 else 1
+    single = batch.n_examples == 1
+    shown = 1 if single else min(batch.n_examples, BATCH_CLASS_TABLES)
     names = batch.class_names()
     targets = _targets(calc)
+    k = top_k if top_k is not None or single else min(5, batch.n_classes)
     for row in range(shown):
-        title = f"{calc.command}" if batch.n_examples == 1 else f"{calc.command}: {batch.example_names()[row]}"
+        title = calc.command if single else f"{calc.command}: {_example_labels(batch)[row]}"
         parts.append(Text(title, style="bold"))
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
         table.add_column("class", no_wrap=True)
@@ -108,7 +113,7 @@ def _by_class(calc: Calculation, batch: Batch, precision: int, top_k: int | None
             table.add_column(Text(step.title), justify="right", no_wrap=True)
             if step.probability:
                 table.add_column("", no_wrap=True, min_width=BAR_WIDTH)
-        order = class_order(batch, row, top_k)
+        order = class_order(batch, row, k)
         for index in order:
             label = names[index]
             if targets is not None and int(targets[row]) == index:
@@ -124,18 +129,21 @@ def _by_class(calc: Calculation, batch: Batch, precision: int, top_k: int | None
             table.caption = f"top {len(order)} of {batch.n_classes} classes by logit; --json carries them all"
             table.caption_justify = "left"
         parts.append(table)
-        footer = [f"{s.title} = {_cell(s, float(s.values[row]), precision, batch)}" for s in _example_steps(calc)]
-        if footer:
-            parts.append(Text("   ".join(footer)))
+        if single:
+            footer = [f"{s.title} = {_cell(s, float(s.values[row]), precision, batch)}" for s in _example_steps(calc)]
+            if footer:
+                parts.append(Text("   ".join(footer)))
     if shown < batch.n_examples:
-        parts.append(Text(f"… {batch.n_examples - shown} more example(s) left out; --json carries them all"))
+        parts.append(Text(f"… class tables for {batch.n_examples - shown} more example(s) left out"))
+    if not single:
+        parts.extend(_per_example_table(calc, batch, precision, max_rows))
     return parts
 
 
 def _by_step(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> list:
     parts: list[RenderableType] = []
     rows = min(batch.n_examples, max_rows)
-    examples = batch.example_names()
+    examples = _example_labels(batch)
     for step in _class_steps(calc):
         formula = "" if step.formula == step.title else step.formula
         parts.append(Text.assemble((step.title, "bold"), "   ", (formula, "dim")))
@@ -146,21 +154,34 @@ def _by_step(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> 
         for row in range(rows):
             table.add_row(escape(examples[row]), *(format_number(v, precision) for v in step.values[row]))
         parts.append(table)
-    per_example = _example_steps(calc)
-    if per_example:
-        parts.append(Text("per example", style="bold"))
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-        table.add_column("example")
-        for step in per_example:
-            table.add_column(Text(step.title), justify="right")
-        for row in range(rows):
-            table.add_row(
-                escape(examples[row]), *(_cell(s, float(s.values[row]), precision, batch) for s in per_example)
-            )
-        parts.append(table)
+    parts.extend(_per_example_table(calc, batch, precision, max_rows))
     if rows < batch.n_examples:
         parts.append(Text(f"… {batch.n_examples - rows} more row(s) left out; --json carries them all"))
     return parts
+
+
+def _per_example_table(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> list[RenderableType]:
+    per_example = _example_steps(calc)
+    if not per_example:
+        return []
+    rows = min(batch.n_examples, max_rows)
+    examples = _example_labels(batch)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("example")
+    for step in per_example:
+        table.add_column(Text(step.title), justify="right")
+    for row in range(rows):
+        table.add_row(escape(examples[row]), *(_cell(s, float(s.values[row]), precision, batch) for s in per_example))
+    return [Text("per example", style="bold"), table]
+
+
+def _example_labels(batch: Batch) -> list[str]:
+    """Row labels: image paths without the folder they share, so the names fit the table."""
+    names = batch.example_names()
+    if batch.inputs is None or len(names) < 2:
+        return names
+    prefix = os.path.commonpath([os.path.dirname(n) or "." for n in names])
+    return [os.path.relpath(n, prefix) if prefix not in ("", ".") else n for n in names]
 
 
 def _targets(calc: Calculation) -> np.ndarray | None:
@@ -199,7 +220,7 @@ def logits_renderables(batch: Batch, *, precision: int = 4, top_k: int | None = 
         parts: list[RenderableType] = []
         for row in range(min(batch.n_examples, max_rows)):
             table = Table(
-                title=Text(f"{title}: {batch.example_names()[row]}"),
+                title=Text(f"{title}: {_example_labels(batch)[row]}"),
                 box=box.SIMPLE_HEAD,
                 title_justify="left",
                 pad_edge=False,
@@ -223,27 +244,19 @@ def logits_renderables(batch: Batch, *, precision: int = 4, top_k: int | None = 
             parts.append(table)
         return parts
     k = min(top_k or 3, batch.n_classes)
-    table = Table(
-        title=f"{title}: top {k} classes per input",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-    )
-    table.add_column("input")
-    for rank in range(1, k + 1):
-        table.add_column(f"#{rank} class (logit, softmax)")
-    rows = min(batch.n_examples, max_rows)
+    parts = [Text(f"{title}: top {k} of {batch.n_classes} classes per input", style="bold")]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+    for header in ("input", "rank", "class", "logit", "softmax", ""):
+        table.add_column(header, justify="right" if header in ("rank", "logit", "softmax") else "left", no_wrap=True)
+    rows = min(batch.n_examples, max(1, max_rows // k))
+    labels = _example_labels(batch)
     for row in range(rows):
-        order = np.argsort(-batch.values[row], kind="stable")[:k]
-        table.add_row(
-            escape(batch.example_names()[row]),
-            *(
-                f"{escape(names[i])} ({format_number(batch.values[row, i], 2)}, {format_number(probs[row, i], 2)})"
-                for i in order
-            ),
-        )
-    parts = [table]
+        for rank, index in enumerate(np.argsort(-batch.values[row], kind="stable")[:k], start=1):
+            p = float(probs[row, index])
+            table.add_row(escape(labels[row]) if rank == 1 else "", str(rank), escape(names[index]),
+                          format_number(batch.values[row, index], precision), format_number(p, precision),
+                          probability_bar(p), end_section=rank == k and row < rows - 1)
+    parts.append(table)
     if rows < batch.n_examples:
         parts.append(Text(f"… {batch.n_examples - rows} more input(s) left out; --json carries them all"))
     return parts

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,17 @@ from logitcli.errors import InputError
 from logitcli.inputs import looks_like_numbers, to_array
 
 
-def parse_class_targets(text: str, batch: Batch, allow_soft: bool = False) -> np.ndarray:
-    """Class indices (N,), or with `allow_soft` class probabilities (N, C), for this batch."""
+def parse_class_targets(
+    text: str, batch: Batch, allow_soft: bool = False, ignore_index: int | None = None
+) -> np.ndarray:
+    """Class indices (N,), or with `allow_soft` class probabilities (N, C), for this batch.
+
+    With `ignore_index`, an image that a labels file does not mention is left out of the loss
+    (given that index, as PyTorch's ignore_index does) with a note on stderr, instead of an error.
+    """
     path = Path(text)
     if not text.lstrip().startswith(("[", "{")) and path.suffix and path.is_file():
-        return _from_file(path, batch, allow_soft)
+        return _from_file(path, batch, allow_soft, ignore_index)
     tokens = _tokens(text)
     if isinstance(tokens, np.ndarray):
         array = tokens
@@ -119,17 +126,24 @@ def parse_weights(text: str | None, option: str) -> np.ndarray | None:
 # ----------------------------------------------------------------------------- labels files
 
 
-def _from_file(path: Path, batch: Batch, allow_soft: bool) -> np.ndarray:
+def _from_file(path: Path, batch: Batch, allow_soft: bool, ignore_index: int | None) -> np.ndarray:
     """A labels file: `file,class` rows (or a JSON object) matched to image inputs, or a plain list."""
     text = path.read_text(encoding="utf-8")
     mapping = _mapping(path, text)
     if mapping is None:
-        return parse_class_targets(text.replace("\n", ","), batch, allow_soft) if text.strip() else _empty(path)
+        if not text.strip():
+            _empty(path)
+        listed = text if text.lstrip().startswith("[") else text.replace("\n", ",")
+        return parse_class_targets(listed, batch, allow_soft)
     if batch.inputs is None:
         raise InputError(f"{path} maps files to classes, but the input is not a list of image files")
     indices = []
     for name in batch.inputs:
         label = mapping.get(name) or mapping.get(Path(name).name)
+        if label is None and ignore_index is not None:
+            print(f"note: {path} has no label for {name}: left out of the loss", file=sys.stderr)
+            indices.append(ignore_index)
+            continue
         if label is None:
             raise InputError(f"{path} has no label for {name}: add a line `{Path(name).name},CLASS`")
         indices.append(int(label) if looks_like_numbers(label) else _class_index(label, batch))
