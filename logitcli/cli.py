@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -22,6 +22,9 @@ from logitcli.errors import InputError, RunError
 from logitcli.inputs import Source, resolve_batch
 from logitcli.output import Output, emit_calculation, emit_logits, report_failures
 from logitcli.targets import parse_binary_targets, parse_class_targets, parse_weights
+
+if TYPE_CHECKING:
+    from logitcli.model import ModelOptions, ModelRun
 
 app = typer.Typer(
     cls=LogitcliGroup,
@@ -85,17 +88,17 @@ def load_batch(values: list[str] | None, file: str | None, model: ModelArgs, out
     return _with_classes(arguments.batch, model)
 
 
-def _finish_model_run(run: object, out: Output) -> Batch:
-    failures = getattr(run, "failures", [])
-    out.failures.extend(failures)
-    batch: Batch = run.batch  # type: ignore[attr-defined]
+def _finish_model_run(run: ModelRun, out: Output) -> Batch:
+    """Keep the failures for the end of the output; with no image left, stop here."""
+    out.failures.extend(run.failures)
+    batch = run.batch
     if batch.n_examples == 0:
-        report_failures(failures)
+        report_failures(run.failures)
         raise RunError("no image could be read: fix the files above and run again")
     return batch
 
 
-def _model_options(model: ModelArgs) -> object:
+def _model_options(model: ModelArgs) -> ModelOptions:
     from logitcli.model import ModelOptions
 
     classes = [c.strip() for c in model.classes.split(",")] if model.classes else None

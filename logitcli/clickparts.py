@@ -56,10 +56,6 @@ class NumberCommand(typer.core.TyperCommand):
         return super().parse_args(ctx, move_numbers_behind_dashes(list(args), value_options))
 
 
-def debug_requested() -> bool:
-    return "--debug" in sys.argv[1:3] or os.environ.get("LOGITCLI_DEBUG") == "1"
-
-
 class LogitcliGroup(typer.core.TyperGroup):
     """Runs the app and turns every user mistake into `Error: ...` on one line of stderr."""
 

@@ -7,6 +7,9 @@ import json
 import numpy as np
 import pytest
 from conftest import BEAR_CLASSES, BEAR_LOGITS, BEAR_TARGETS, FIVE_CLASS_LOGITS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -135,3 +138,26 @@ def test_non_finite_strings_are_read_back(run) -> None:
     again = run("softmax", "--json", input=first.stdout)
     assert again.code == 0, again.stderr
     assert again.json()["result"] == [1.0, 0.0, 0.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 6)),
+           elements=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)),
+    st.sampled_from(["none", "mean", "sum"]),
+)
+def test_json_round_trip_keeps_full_precision(logits: np.ndarray, reduction: str) -> None:
+    """Numbers in, JSON out, JSON back in: nothing is lost to formatting at any step."""
+    from typer.testing import CliRunner
+
+    from logitcli.cli import app
+
+    runner = CliRunner()
+    first = runner.invoke(app, ["softmax", "--json"], input=json.dumps(logits.tolist()))
+    np.testing.assert_array_equal(json.loads(first.stdout)["logits"], logits)
+    targets = np.zeros(logits.shape[0], dtype=int)
+    out = runner.invoke(app, ["xent", "--json", "--targets", ",".join(map(str, targets)), "--reduction", reduction],
+                        input=first.stdout)
+    assert out.exit_code == 0, out.stderr
+    expected = F.cross_entropy(torch.tensor(logits), torch.tensor(targets), reduction=reduction).numpy()
+    np.testing.assert_allclose(json.loads(out.stdout)["result"], expected, rtol=1e-12, atol=1e-12)
