@@ -61,8 +61,10 @@ def main() -> None:
     print(f"logitcli softmax --json (all steps)    {ours:6.2f} s   peak {ours_mem:7.0f} MiB")
     print(f"logitcli softmax --json --no-steps     {lean:6.2f} s")
     ratio = ours / base
-    print(f"ratio {ratio:.2f} (goal <= {GOAL})  {'OK' if ratio <= GOAL else 'OVER GOAL'};"
-          f" --no-steps ratio {lean / base:.2f}")
+    print(
+        f"ratio {ratio:.2f} (goal <= {GOAL})  {'OK' if ratio <= GOAL else 'OVER GOAL'};"
+        f" --no-steps ratio {lean / base:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -27,9 +27,24 @@ def configure_hub_env() -> None:
         os.environ.setdefault(key, value)
 
 
+def configure_openmp_env() -> None:
+    """Shorten how long torch's idle OpenMP threads spin (libgomp reads this when torch loads).
+
+    On the CPU the runner decodes a batch, then runs it; by default the OpenMP threads keep
+    spinning into the decode phase and take cores from the decoders. 100,000 spins still cover
+    the gaps between ops inside one forward pass. Measured on 2 cores: the decode phase drops
+    from ~4.3 to ~3.5 ms per image, the forward pass unchanged. No effect once torch is imported.
+    """
+    import sys
+
+    if "torch" not in sys.modules:
+        os.environ.setdefault("GOMP_SPINCOUNT", "100000")
+
+
 def torch_and_timm() -> tuple[ModuleType, ModuleType]:
     """Import torch and timm, or say in one line how to install them."""
     configure_hub_env()
+    configure_openmp_env()
     try:
         import timm
         import torch
