@@ -335,7 +335,7 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
     options = _model_options(model_args)
     loaded = load_model(options)
     classes = resolve_classes(loaded.num_classes, options.classes, options.classes_file, loaded.label_names)
-    header = {"command": "logits", "model": options.model, "weights": options.weights}
+    header = {"command": "logits", "model": loaded.name, "weights": loaded.weights}
 
     def on_row(path: str, row: np.ndarray) -> None:
         sys.stdout.buffer.write(dumps({**header, "input": path, "classes": classes, "logits": row}) + b"\n")

@@ -210,53 +210,65 @@ def _batch_lines(calc: Calculation, precision: int) -> list[RenderableType]:
 
 
 def logits_renderables(batch: Batch, *, precision: int = 4, top_k: int | None = None, max_rows: int = 20) -> list:
-    """The `logits` view: the top classes by logit with their softmax probability, not 1,000 columns."""
+    """The `logits` view: one input ranks its classes; a few classes show as the article's matrix;
+    many classes show each input's top k with its softmax probability, never 1,000 columns."""
     from logitcli.steps import softmax_rows
 
     probs = softmax_rows(batch.values)
-    names = batch.class_names()
     title = batch.extra.get("model") or "logits"
-    if batch.n_examples == 1 or batch.n_classes <= MAX_CLASS_COLUMNS and batch.n_examples <= max_rows // 4:
-        parts: list[RenderableType] = []
-        for row in range(min(batch.n_examples, max_rows)):
-            table = Table(
-                title=Text(f"{title}: {_example_labels(batch)[row]}"),
-                box=box.SIMPLE_HEAD,
-                title_justify="left",
-                pad_edge=False,
-                padding=(0, 1, 0, 0),
-            )
-            for header in ("rank", "class", "logit", "softmax", ""):
-                table.add_column(header, justify="right" if header in ("rank", "logit", "softmax") else "left")
-            order = class_order(batch, row, top_k if top_k is not None else (5 if batch.n_classes > 20 else None))
-            for rank, index in enumerate(order, start=1):
-                p = float(probs[row, index])
-                table.add_row(
-                    str(rank),
-                    escape(names[index]),
-                    format_number(batch.values[row, index], precision),
-                    format_number(p, precision),
-                    probability_bar(p),
-                )
-            if len(order) < batch.n_classes:
-                table.caption = f"top {len(order)} of {batch.n_classes} classes; --json carries every logit"
-                table.caption_justify = "left"
-            parts.append(table)
-        return parts
-    k = min(top_k or 3, batch.n_classes)
-    parts = [Text(f"{title}: top {k} of {batch.n_classes} classes per input", style="bold")]
+    if batch.n_examples > 1 and batch.n_classes <= MAX_CLASS_COLUMNS and top_k is None:
+        return _logits_matrix(batch, title, precision, max_rows)
+    if batch.n_examples == 1:
+        default_k = 5 if batch.n_classes > 20 else batch.n_classes
+        heading = f"{title}: {_example_labels(batch)[0]}" if batch.inputs else title
+    else:
+        default_k = 3
+        heading = f"{title}: top {min(top_k or default_k, batch.n_classes)} of {batch.n_classes} classes per input"
+    k = min(top_k or default_k, batch.n_classes)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    for header in ("input", "rank", "class", "logit", "softmax", ""):
+    columns = (
+        ("input", "rank", "class", "logit", "softmax", "")
+        if batch.n_examples > 1
+        else ("rank", "class", "logit", "softmax", "")
+    )
+    for header in columns:
         table.add_column(header, justify="right" if header in ("rank", "logit", "softmax") else "left", no_wrap=True)
     rows = min(batch.n_examples, max(1, max_rows // k))
     labels = _example_labels(batch)
+    names = batch.class_names()
     for row in range(rows):
         for rank, index in enumerate(np.argsort(-batch.values[row], kind="stable")[:k], start=1):
             p = float(probs[row, index])
-            table.add_row(escape(labels[row]) if rank == 1 else "", str(rank), escape(names[index]),
-                          format_number(batch.values[row, index], precision), format_number(p, precision),
-                          probability_bar(p), end_section=rank == k and row < rows - 1)
-    parts.append(table)
+            cells = [
+                str(rank),
+                escape(names[index]),
+                format_number(batch.values[row, index], precision),
+                format_number(p, precision),
+                probability_bar(p),
+            ]
+            if batch.n_examples > 1:
+                cells.insert(0, escape(labels[row]) if rank == 1 else "")
+            table.add_row(*cells, end_section=rank == k and row < rows - 1)
+    if k < batch.n_classes:
+        table.caption = f"top {k} of {batch.n_classes} classes; --json carries every logit"
+        table.caption_justify = "left"
+    parts: list[RenderableType] = [Text(heading, style="bold"), table]
+    if rows < batch.n_examples:
+        parts.append(Text(f"… {batch.n_examples - rows} more input(s) left out; --json carries them all"))
+    return parts
+
+
+def _logits_matrix(batch: Batch, title: str, precision: int, max_rows: int) -> list[RenderableType]:
+    """Rows are inputs, columns are classes: the logits tensor as the article prints it."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("input", no_wrap=True)
+    for name in batch.class_names():
+        table.add_column(Text(name), justify="right", no_wrap=True)
+    rows = min(batch.n_examples, max_rows)
+    labels = _example_labels(batch)
+    for row in range(rows):
+        table.add_row(escape(labels[row]), *(format_number(v, precision) for v in batch.values[row]))
+    parts: list[RenderableType] = [Text(f"{title}: logits", style="bold"), table]
     if rows < batch.n_examples:
         parts.append(Text(f"… {batch.n_examples - rows} more input(s) left out; --json carries them all"))
     return parts
