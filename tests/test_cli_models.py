@@ -166,3 +166,18 @@ def test_models_lists_and_marks_bundled(run) -> None:
     out = run("models", "efficientnet_lite*")
     assert out.code == 0
     assert "efficientnet_lite0\t(bundled weights)" in out.stdout.splitlines()
+
+
+def test_a_real_process_flushes_everything_before_its_quick_exit() -> None:
+    """Model runs skip torch's slow teardown: the JSON must still arrive whole, and the exit code stay 1."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "logitcli", "logits", str(SAMPLE_DATA / "coffee.png"), "missing.png", "--json"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 1
+    doc = json.loads(done.stdout)
+    assert doc["classes"][int(np.argmax(doc["logits"][0]))] == "espresso"
+    assert done.stderr.strip().splitlines() == ["Error: missing.png: no such file or folder"]
