@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
@@ -20,6 +20,7 @@ from logitcli.batch import Batch
 from logitcli.clickparts import LogitcliGroup, NumberCommand
 from logitcli.errors import InputError, RunError
 from logitcli.inputs import Source, resolve_batch
+from logitcli.options import ModelArgs, shared_options
 from logitcli.output import Output, emit_calculation, emit_logits, report_failures
 from logitcli.targets import parse_binary_targets, parse_class_targets, parse_weights
 
@@ -53,24 +54,9 @@ def main_options(
     """logitcli: the numbers behind a classifier's last layer, step by step."""
 
 
-@dataclass(frozen=True)
-class ModelArgs:
-    """The model options as the user gave them; used only when the input is images or random."""
-
-    model: str = "efficientnet_lite0"
-    weights: str = "auto"
-    num_classes: int | None = None
-    classes: str | None = None
-    classes_file: str | None = None
-    random_input: int | None = None
-    seed: int | None = None
-    device: str = "auto"
-    batch_size: int | None = None
-    threads: int | None = None
-
-
-def load_batch(values: list[str] | None, file: str | None, model: ModelArgs, out: Output,
-               source: Source = "logits") -> Batch:
+def load_batch(
+    values: list[str] | None, file: str | None, model: ModelArgs, out: Output, source: Source = "logits"
+) -> Batch:
     """Numbers, JSON, files or stdin straight to a Batch; images and --random-input through the model."""
     if model.random_input is not None:
         if values or file:
@@ -103,9 +89,15 @@ def _model_options(model: ModelArgs) -> ModelOptions:
 
     classes = [c.strip() for c in model.classes.split(",")] if model.classes else None
     return ModelOptions(
-        model=model.model, weights=model.weights, num_classes=model.num_classes, classes=classes,
-        classes_file=model.classes_file, device=model.device, batch_size=model.batch_size,
-        threads=model.threads, seed=model.seed,
+        model=model.model,
+        weights=model.weights,
+        num_classes=model.num_classes,
+        classes=classes,
+        classes_file=model.classes_file,
+        device=model.device,
+        batch_size=model.batch_size,
+        threads=model.threads,
+        seed=model.seed,
     )
 
 
@@ -125,11 +117,6 @@ def _with_classes(batch: Batch, model: ModelArgs) -> Batch:
     if len(names) != batch.n_classes:
         raise InputError(f"{len(names)} class name(s) given for {batch.n_classes} values per example")
     return replace(batch, classes=names)
-
-
-def _out(table: bool, json_: bool, jsonl: bool, precision: int, top_k: int | None, no_steps: bool) -> Output:
-    return Output.choose(table=table, json=json_, jsonl=jsonl, precision=precision, top_k=top_k,
-                         include_steps=not no_steps)
 
 
 def _check_reduction(reduction: str) -> str:
@@ -152,8 +139,9 @@ def _run_step(step: object, *args: object, **kwargs: object) -> steps.Calculatio
         raise InputError(str(error)) from None
 
 
-def _checked(enabled: bool, calc: steps.Calculation, batch: Batch, targets: np.ndarray | None = None,
-             **options: object) -> steps.Calculation:
+def _checked(
+    enabled: bool, calc: steps.Calculation, batch: Batch, targets: np.ndarray | None = None, **options: object
+) -> steps.Calculation:
     """--check: run the same call through torch.nn.functional and record how far apart the results are."""
     if not enabled:
         return calc
@@ -176,101 +164,95 @@ Targets = Annotated[
 
 
 @app.command(cls=NumberCommand)
-def sigmoid(
-    values: opt.Values = None, file: opt.File = None,
-    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
-    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
-    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
-    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
-) -> None:
+@shared_options()
+def sigmoid(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
     """sigmoid(x) = 1 / (1 + exp(-x)), each logit on its own: "is this a car?"."""
-    out = _out(table, json_, jsonl, precision, top_k, no_steps)
-    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
-                                               device, batch_size, threads), out)
-    emit_calculation(_checked(check, steps.sigmoid(batch.values), batch), batch, out)
+    batch = load_batch(values, file, model, out)
+    emit_calculation(_checked(out.check, steps.sigmoid(batch.values), batch), batch, out)
 
 
 @app.command(cls=NumberCommand)
+@shared_options()
 def softmax(
-    values: opt.Values = None, file: opt.File = None,
+    values: opt.Values = None,
+    file: opt.File = None,
     temperature: Annotated[float, typer.Option("--temperature", "-T", help="Divide the logits by T first.")] = 1.0,
-    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
-    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
-    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
-    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+    *,
+    out: Output,
+    model: ModelArgs,
 ) -> None:
     """softmax(x)_i = exp(x_i) / sum_j exp(x_j): scores in (0, 1) that sum to 1, "which one is it?"."""
     if not math.isfinite(temperature) or temperature <= 0:
         raise InputError(f"temperature must be a positive number, got {temperature:g}")
-    out = _out(table, json_, jsonl, precision, top_k, no_steps)
-    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
-                                               device, batch_size, threads), out)
-    emit_calculation(_checked(check, steps.softmax(batch.values, temperature), batch), batch, out)
+    batch = load_batch(values, file, model, out)
+    emit_calculation(_checked(out.check, steps.softmax(batch.values, temperature), batch), batch, out)
 
 
 @app.command(cls=NumberCommand)
+@shared_options()
 def nll(
-    values: opt.Values = None, file: opt.File = None, targets: Targets = None,
-    weight: opt.ClassWeight = None, ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
+    values: opt.Values = None,
+    file: opt.File = None,
+    targets: Targets = None,
+    weight: opt.ClassWeight = None,
+    ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
-    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
-    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
-    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
-    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+    *,
+    out: Output,
+    model: ModelArgs,
 ) -> None:
     """Negative log-likelihood, as F.nll_loss: pick each example's target entry and negate it.
 
     The input should be log-probabilities. Piped from `softmax`, it takes the probabilities, as the
     article does, and says why that is not yet a loss.
     """
-    out = _out(table, json_, jsonl, precision, top_k, no_steps)
     _check_reduction(reduction)
-    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
-                                               device, batch_size, threads), out, source="result")
+    batch = load_batch(values, file, model, out, source="result")
     target_array = parse_class_targets(_require_targets(targets, "nll"), batch, ignore_index=ignore_index)
     class_weight = parse_weights(weight, "--weight")
     calc = _run_step(steps.nll, batch.values, target_array, class_weight, ignore_index, reduction)
-    emit_calculation(_checked(check, calc, batch, target_array, weight=class_weight), batch, out)
+    emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
 @app.command(cls=NumberCommand)
+@shared_options()
 def xent(
-    values: opt.Values = None, file: opt.File = None, targets: Targets = None,
-    weight: opt.ClassWeight = None, ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
+    values: opt.Values = None,
+    file: opt.File = None,
+    targets: Targets = None,
+    weight: opt.ClassWeight = None,
+    ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
     label_smoothing: Annotated[float, typer.Option("--label-smoothing", help="Mix in a uniform target, 0..1.")] = 0.0,
-    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
-    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
-    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
-    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+    *,
+    out: Output,
+    model: ModelArgs,
 ) -> None:
     """Cross-entropy, as F.cross_entropy: logits -> softmax -> log -> nll, the article's four steps.
 
     Targets are class indices (or names), or class probabilities of the logits' shape (soft targets).
     """
-    out = _out(table, json_, jsonl, precision, top_k, no_steps)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise InputError(f"--label-smoothing must be in [0, 1], got {label_smoothing:g}")
-    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
-                                               device, batch_size, threads), out)
-    target_array = parse_class_targets(_require_targets(targets, "xent"), batch, allow_soft=True,
-                                       ignore_index=ignore_index)
+    batch = load_batch(values, file, model, out)
+    target_array = parse_class_targets(
+        _require_targets(targets, "xent"), batch, allow_soft=True, ignore_index=ignore_index
+    )
     if target_array.ndim == 2 and ignore_index != steps.DEFAULT_IGNORE_INDEX:
         raise InputError("--ignore-index applies to class-index targets, not to class probabilities")
     class_weight = parse_weights(weight, "--weight")
-    calc = _run_step(steps.cross_entropy, batch.values, target_array, class_weight, ignore_index, reduction,
-                     label_smoothing)
-    emit_calculation(_checked(check, calc, batch, target_array, weight=class_weight), batch, out)
+    calc = _run_step(
+        steps.cross_entropy, batch.values, target_array, class_weight, ignore_index, reduction, label_smoothing
+    )
+    emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
 @app.command(cls=NumberCommand)
+@shared_options()
 def bce(
-    values: opt.Values = None, file: opt.File = None,
+    values: opt.Values = None,
+    file: opt.File = None,
     targets: Annotated[
         str | None, typer.Option("--targets", "-t", help="0/1 or probabilities, one per logit (1,0,1 or JSON).")
     ] = None,
@@ -279,47 +261,33 @@ def bce(
         str | None, typer.Option("--pos-weight", help="Weight of the positive term, one per class.")
     ] = None,
     reduction: opt.Reduction = "mean",
-    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False, no_steps: opt.NoSteps = False, check: opt.Check = False,
-    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
-    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
-    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+    *,
+    out: Output,
+    model: ModelArgs,
 ) -> None:
     """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own."""
-    out = _out(table, json_, jsonl, precision, top_k, no_steps)
     _check_reduction(reduction)
-    batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed,
-                                               device, batch_size, threads), out)
+    batch = load_batch(values, file, model, out)
     if targets is None:
         raise InputError("bce needs --targets: one 0/1 (or probability) per logit, e.g. --targets 1,0,1")
     y = parse_binary_targets(targets, batch)
     w = parse_weights(weight, "--weight")
     pw = parse_weights(pos_weight, "--pos-weight")
     calc = _run_step(steps.binary_cross_entropy, batch.values, y, w, pw, reduction)
-    emit_calculation(_checked(check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
+    emit_calculation(_checked(out.check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
 
 
 @app.command(cls=NumberCommand)
-def logits(
-    values: opt.Values = None, file: opt.File = None,
-    precision: opt.Precision = 4, top_k: opt.TopK = None, table: opt.AsTable = False, json_: opt.AsJson = False,
-    jsonl: opt.AsJsonl = False,
-    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
-    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
-    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
-) -> None:
+@shared_options(output="logits")
+def logits(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
     """Run a timm model on images (or random input) and show its raw outputs: the logits.
 
     With no weights given, the bundled ImageNet EfficientNet-Lite0 runs offline.
     """
-    out = _out(table, json_, jsonl, precision, top_k, False)
-    model_args = ModelArgs(model, weights, num_classes, classes, classes_file, random_input, seed, device,
-                           batch_size, threads)
-    if out.mode == "jsonl" and values and random_input is None:
-        emit_logits_streaming(values, file, model_args, out)
+    if out.mode == "jsonl" and values and model.random_input is None:
+        emit_logits_streaming(values, file, model, out)
         return
-    batch = load_batch(values, file, model_args, out)
-    emit_logits(batch, out)
+    emit_logits(load_batch(values, file, model, out), out)
 
 
 def emit_logits_streaming(values: list[str], file: str | None, model_args: ModelArgs, out: Output) -> None:
@@ -347,17 +315,20 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
 
 
 @app.command(cls=NumberCommand)
+@shared_options(output="tour")
 def explain(
-    values: opt.Values = None, file: opt.File = None, targets: Targets = None,
+    values: opt.Values = None,
+    file: opt.File = None,
+    targets: Targets = None,
     section: Annotated[
         str | None, typer.Option("--section", "-s", help="One part: logits, sigmoid, softmax, nll or xent.")
     ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="en or ja (default: from the locale).")] = None,
     pager: Annotated[bool, typer.Option("--pager", help="Page the tour on a terminal.")] = False,
-    json_: opt.AsJson = False, precision: opt.Precision = 4, top_k: opt.TopK = None,
-    model: opt.Model = "efficientnet_lite0", weights: opt.Weights = "auto", num_classes: opt.NumClasses = None,
-    classes: opt.Classes = None, classes_file: opt.ClassesFile = None, random_input: opt.RandomInput = None,
-    seed: opt.Seed = None, device: opt.Device = "auto", batch_size: opt.BatchSize = None, threads: opt.Threads = None,
+    json_: opt.AsJson = False,
+    *,
+    out: Output,
+    model: ModelArgs,
 ) -> None:
     """The article as a guided tour: prose, then the numbers, then what to notice.
 
@@ -366,15 +337,13 @@ def explain(
     """
     from logitcli.explain import build_tour, default_lang, render_tour, tour_to_json
 
-    out = _out(False, json_, False, precision, top_k, False)
     batch = None
-    if values or file or random_input is not None:
-        batch = load_batch(values, file, ModelArgs(model, weights, num_classes, classes, classes_file, random_input,
-                                                   seed, device, batch_size, threads), out)
+    if values or file or model.random_input is not None:
+        batch = load_batch(values, file, model, out)
     target_array = parse_class_targets(targets, batch) if targets is not None and batch is not None else None
     if targets is not None and batch is None:
         raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
-    tour = build_tour(batch, target_array, section, lang or default_lang(), top_k=top_k or 5)
+    tour = build_tour(batch, target_array, section, lang or default_lang(), top_k=out.top_k or 5)
     if json_:
         from logitcli.jsonout import dumps
 
@@ -386,9 +355,9 @@ def explain(
         console = Console(highlight=False)
         if pager and console.is_terminal:
             with console.pager(styles=True):
-                render_tour(tour, console, precision=precision)
+                render_tour(tour, console, precision=out.precision)
         else:
-            render_tour(tour, console, precision=precision)
+            render_tour(tour, console, precision=out.precision)
     out.finish()
 
 

@@ -25,6 +25,7 @@ class Output:
     precision: int = 4
     top_k: int | None = None
     include_steps: bool = True
+    check: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
