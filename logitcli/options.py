@@ -98,7 +98,13 @@ BatchSize = Annotated[
     int | None, typer.Option("--batch-size", min=1, help="Images per forward pass.", rich_help_panel=MODEL)
 ]
 Threads = Annotated[
-    int | None, typer.Option("--threads", min=1, help="Torch threads (decoding uses the rest).", rich_help_panel=MODEL)
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        help="Torch threads per lane (default 1; lanes = cores / threads, each decodes and runs a batch).",
+        rich_help_panel=MODEL,
+    ),
 ]
 
 

@@ -17,7 +17,7 @@ from model_helpers import ROOT, SAMPLE_DATA, bundled  # noqa: E402
 from logitcli.errors import InputError  # noqa: E402
 from logitcli.model import ModelOptions, check_model_name, list_models, run_images  # noqa: E402
 from logitcli.model.classes import class_index, imagenet_names, resolve_classes  # noqa: E402
-from logitcli.model.runner import ordered_map, phased_map  # noqa: E402
+from logitcli.model.runner import ordered_map, plan_threads  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +62,57 @@ def test_broken_missing_and_non_image_files_leave_the_others_in_order(tmp_path, 
 def test_batch_sizes_and_workers_do_not_change_the_rows(single_rows) -> None:
     arguments = [str(SAMPLE_DATA / n) for n in single_rows]
     expected = np.stack(list(single_rows.values()))
-    for batch_size, workers in [(1, 0), (3, 2), (8, 1)]:
-        run = run_images(arguments, ModelOptions(batch_size=batch_size, workers=workers), loaded=bundled())
+    for batch_size, workers, threads in [(1, 0, None), (3, 2, None), (8, 1, None), (None, None, None), (2, 1, 2)]:
+        options = ModelOptions(batch_size=batch_size, workers=workers, threads=threads)
+        run = run_images(arguments, options, loaded=bundled())
         np.testing.assert_allclose(run.batch.values, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_batched_input_is_timms_transform_bit_for_bit() -> None:
+    from PIL import Image
+    from timm.data import create_transform
+
+    from logitcli.model.runner import split_transform
+
+    transform = create_transform(**bundled().data_config, is_training=False)
+    prepare, to_tensor = split_transform(transform)
+    images = [Image.open(SAMPLE_DATA / n).convert("RGB") for n in ("chelsea.png", "coffee.png", "rocket.jpg")]
+    batch = to_tensor(np.stack([np.asarray(prepare(image), dtype=np.uint8) for image in images]))
+    assert torch.equal(batch, torch.stack([transform(image) for image in images]))
+
+
+def test_one_image_at_a_time_matches_timm_and_model_exactly_in_any_lane() -> None:
+    """Batch 1, one torch thread: bit-identical to the per-image loop; lanes change nothing.
+
+    Larger batches change oneDNN's float32 rounding (~1e-6), so the batch-size test has a tolerance.
+    """
+    from PIL import Image
+    from timm.data import create_transform
+
+    loaded = bundled()
+    names = ["chelsea.png", "coffee.png", "rocket.jpg", "camera.png"]
+    transform = create_transform(**loaded.data_config, is_training=False)
+    for workers in (0, 2):
+        options = ModelOptions(batch_size=1, threads=1, workers=workers)
+        run = run_images([str(SAMPLE_DATA / n) for n in names], options, loaded=loaded)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        with torch.inference_mode():
+            expected = [loaded.model(transform(Image.open(SAMPLE_DATA / n).convert("RGB"))[None]) for n in names]
+        torch.set_num_threads(threads)
+        np.testing.assert_array_equal(run.batch.values, torch.cat(expected).double().numpy())
+
+
+def test_cpu_lanes_split_the_cores(monkeypatch) -> None:
+    from logitcli.model import runner
+
+    monkeypatch.setattr(runner, "available_cores", lambda: 4)
+    cpu = torch.device("cpu")
+    assert plan_threads(ModelOptions(), cpu) == (1, 4)
+    assert plan_threads(ModelOptions(threads=2), cpu) == (2, 2)
+    assert plan_threads(ModelOptions(workers=1), cpu) == (4, 1)
+    assert plan_threads(ModelOptions(workers=0), cpu) == (4, 0)
+    assert plan_threads(ModelOptions(), cpu, lanes=False) == (4, 0)
 
 
 def test_no_images_at_all_is_an_input_error(tmp_path) -> None:
@@ -84,7 +132,8 @@ def test_the_map_helpers_keep_order() -> None:
     items = [str(i) for i in range(23)]
     with ThreadPoolExecutor(4) as pool:
         assert [r for _, r in ordered_map(pool, lambda s: int(s) * 2, items, ahead=5)] == list(range(0, 46, 2))
-        assert [i for i, _ in phased_map(pool, int, items, chunk=4)] == items
+        chunks = [items[i : i + 4] for i in range(0, 23, 4)]
+        assert [(c, n) for c, n in ordered_map(pool, len, chunks, ahead=2)] == [(c, len(c)) for c in chunks]
 
 
 # ----------------------------------------------------------------------------- names and classes

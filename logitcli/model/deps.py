@@ -30,10 +30,11 @@ def configure_hub_env() -> None:
 def configure_openmp_env() -> None:
     """Shorten how long torch's idle OpenMP threads spin (libgomp reads this when torch loads).
 
-    On the CPU the runner decodes a batch, then runs it; by default the OpenMP threads keep
-    spinning into the decode phase and take cores from the decoders. 100,000 spins still cover
-    the gaps between ops inside one forward pass. Measured on 2 cores: the decode phase drops
-    from ~4.3 to ~3.5 ms per image, the forward pass unchanged. No effect once torch is imported.
+    With more than one torch thread (`--threads 2`), idle OpenMP threads keep spinning after a
+    forward pass and take cores from image decoding; 100,000 spins still cover the gaps between
+    ops inside one pass. Measured on 2 cores with an earlier decode-then-run pipeline: decoding
+    dropped from ~4.3 to ~3.5 ms per image, the forward pass unchanged. The default lanes run one
+    torch thread each, where it matters little. No effect once torch is imported.
     """
     import sys
 

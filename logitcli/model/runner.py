@@ -1,8 +1,9 @@
 """Running the model: images or random tensors in, one float64 logits row per input out.
 
-Decoding (PIL) runs in a few background threads while torch runs the forward pass in batches;
-rows come back in the order the inputs were given, and a row is only ever attached to the path
-its tensor was decoded from (each tensor travels with its path through the pipeline).
+On the CPU, a few "lanes" (threads) each decode a batch and run it with one torch thread; on an
+accelerator, threads decode while the main thread runs batches. Rows come back in the order the
+inputs were given, and a row is only ever attached to the path its tensor was decoded from (each
+tensor travels with its path through the pipeline).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from logitcli.model.options import DEVICES, ModelOptions
 from logitcli.model.weights import LoadedModel, load_model
 
 PROGRESS_MIN_IMAGES = 6
-CPU_BATCH_SIZE = 4  # measured best for efficientnet_lite0 on 2 CPU cores: 7.8 ms/img, against 8.9 at 8 and 12.7 at 16
+CPU_BATCH_SIZE = 4  # per lane; measured on 2 cores, 64 images: 92-98 img/s at 4, 93 at 6, 77 at 8, 81 at 1
 GPU_BATCH_SIZE = 64
 
 RowCallback = Callable[[str, np.ndarray], None]
@@ -75,36 +76,53 @@ def run_images(
         except OSError as error:  # permission denied and the like
             return ImageError(error.strerror or str(error))
 
+    def run(pixels: list[np.ndarray]) -> np.ndarray:
+        return forward(model, to_tensor(np.stack(pixels)).to(device, memory_format=torch.channels_last))
+
+    def run_chunk(chunk: list[str]) -> list[tuple[str, Any]]:
+        """Decode `chunk` and run its good images in one batch: (path, row or ImageError) for each."""
+        results = [(path, load(path)) for path in chunk]
+        good = [pixels for _, pixels in results if not isinstance(pixels, ImageError)]
+        out = iter(run(good) if good else [])
+        return [(path, r if isinstance(r, ImageError) else next(out)) for path, r in results]
+
     rows: list[np.ndarray] = []
     done: list[str] = []
-    pending: list[tuple[str, Any]] = []
 
-    def flush() -> None:
-        if not pending:
+    def record(path: str, result: Any) -> None:
+        if isinstance(result, ImageError):
+            failures.append((path, str(result)))
             return
-        x = to_tensor(np.stack([pixels for _, pixels in pending])).to(device, memory_format=torch.channels_last)
-        logits = forward(model, x)
-        for (path, _), row in zip(pending, logits, strict=True):
-            rows.append(row)
-            done.append(path)
-            if on_row is not None:
-                on_row(path, row)
-        pending.clear()
+        rows.append(result)
+        done.append(path)
+        if on_row is not None:
+            on_row(path, result)
 
-    with _Progress(len(paths), enabled=progress) as bar, _executor(workers) as pool:
-        if device.type == "cpu":  # decode, then run: the two never compete for the same cores
-            results = phased_map(pool, load, paths, chunk=batch_size)
+    with _Progress(len(paths), enabled=progress) as bar, _executor(workers, threads) as pool:
+        if device.type == "cpu":  # each lane decodes a batch and runs it: no core waits on another
+            chunks = [paths[i : i + batch_size] for i in range(0, len(paths), batch_size)]
+            for _, results in ordered_map(pool, run_chunk, chunks, ahead=max(1, workers)):
+                for path, result in results:
+                    record(path, result)
+                    bar.advance()
         else:  # the accelerator runs while the CPU decodes the next batch
-            results = ordered_map(pool, load, paths, ahead=batch_size + 2 * workers)
-        for path, result in results:
-            if isinstance(result, ImageError):
-                failures.append((path, str(result)))
-            else:
-                pending.append((path, result))
-                if len(pending) >= batch_size:
-                    flush()
-            bar.advance()
-        flush()
+            pending: list[tuple[str, np.ndarray]] = []
+
+            def flush() -> None:
+                if pending:
+                    for (done_path, _), row in zip(pending, run([px for _, px in pending]), strict=True):
+                        record(done_path, row)
+                    pending.clear()
+
+            for path, result in ordered_map(pool, load, paths, ahead=batch_size + 2 * workers):
+                if isinstance(result, ImageError):
+                    record(path, result)
+                else:
+                    pending.append((path, result))
+                    if len(pending) >= batch_size:
+                        flush()
+                bar.advance()
+            flush()
 
     values = np.stack(rows) if rows else np.zeros((0, loaded.num_classes))
     extra = {"model": loaded.name, "weights": loaded.weights}
@@ -121,8 +139,7 @@ def run_random_input(count: int, options: ModelOptions, loaded: LoadedModel | No
         raise InputError("--random-input needs a count of at least 1")
     torch, _ = torch_and_timm()
     device = pick_device(options.device)
-    threads, _ = plan_threads(options, device)
-    torch.set_num_threads(threads)
+    torch.set_num_threads(plan_threads(options, device, lanes=False)[0])
     seeded_by_load = loaded is None and options.weights == "random"
     loaded = loaded or load_model(options)
     if options.seed is not None and not seeded_by_load:
@@ -206,50 +223,55 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan_threads(options: ModelOptions, device: Any) -> tuple[int, int]:
-    """(torch threads, decoding threads) that do not fight for the same cores.
+def plan_threads(options: ModelOptions, device: Any, lanes: bool = True) -> tuple[int, int]:
+    """(torch threads, worker threads) that do not fight for the same cores.
 
-    On the CPU, torch's threads spin while they wait; a decoder thread competing with them for a
-    core slows both. Measured on 2 cores (benchmarks/bench_images.py): see `_cpu_plan`.
+    On the CPU the workers are lanes, each decoding a batch and running it with `threads` torch
+    threads; by default one lane per core with one torch thread each, see `_cpu_plan`. Without
+    `lanes` (one forward pass on its own), torch gets every core.
     """
     cores = available_cores()
     if device.type != "cpu":
         threads = options.threads or max(1, min(4, cores))
         return threads, options.workers if options.workers is not None else max(2, min(8, cores))
-    threads, workers = _cpu_plan(cores)
-    if options.threads is not None:
-        threads = options.threads
-        if options.workers is None:
-            workers = max(1, cores - threads)
-    if options.workers is not None:
-        workers = options.workers
+    if not lanes:
+        return options.threads or cores, 0
+    workers = options.workers
+    if workers is None:
+        workers = max(1, cores // options.threads) if options.threads else _cpu_plan(cores)
+    threads = options.threads or max(1, cores // max(1, workers))
     return threads, workers
 
 
-def _cpu_plan(cores: int) -> tuple[int, int]:
-    """Defaults for CPU inference: every core to torch, and every core to decoding, in turns."""
-    return max(1, cores), max(1, cores)
+def _cpu_plan(cores: int) -> int:
+    """Lanes for CPU inference: one per core, each with one torch thread.
 
-
-def _executor(workers: int) -> Any:
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="logitcli-decode") if workers > 0 else _Inline()
-
-
-def phased_map(pool: Executor, fn: Callable[[str], Any], items: list[str], chunk: int) -> Iterator[tuple[str, Any]]:
-    """(item, fn(item)) in input order, `chunk` items at a time, with the pool idle between chunks.
-
-    On the CPU this is faster than overlapping: torch's threads use every core during the forward
-    pass, and a decoder thread taking one of them stalls all of them at the next barrier
-    (measured on 2 cores, 64 images: 22-63 img/s overlapped, 70-86 phased).
+    One torch thread is more efficient per core than two (efficientnet_lite0 at batch 4: 14.4 ms
+    per image on one thread, 8.2 on two, i.e. 16.4 core-ms), and a lane never waits for another.
+    Decoding a batch and then running it on every core (the previous plan) left a core idle
+    whenever the other finished first, and overlapping a decoder with two spinning torch threads
+    collapsed throughput. Measured on 2 cores, 64 images, same runs: 86-98 img/s against 60-89.
     """
-    for start in range(0, len(items), max(1, chunk)):
-        part = items[start : start + chunk]
-        yield from zip(part, pool.map(fn, part) if not isinstance(pool, _Inline) else map(fn, part), strict=True)
+    return max(1, cores)
+
+
+def _executor(workers: int, torch_threads: int) -> Any:
+    """A pool of `workers` threads, each with its own torch thread count (OpenMP's is per thread)."""
+    if workers <= 0:
+        return _Inline()
+    import torch
+
+    return ThreadPoolExecutor(
+        max_workers=workers,
+        thread_name_prefix="logitcli-lane",
+        initializer=torch.set_num_threads,
+        initargs=(torch_threads,),
+    )
 
 
 def ordered_map(
-    pool: Executor, fn: Callable[[str], Any], items: Iterable[str], ahead: int
-) -> Iterator[tuple[str, Any]]:
+    pool: Executor, fn: Callable[[Any], Any], items: Iterable[Any], ahead: int
+) -> Iterator[tuple[Any, Any]]:
     """(item, fn(item)) in input order, with at most `ahead` items in flight (bounded memory)."""
     queue: deque = deque()
     iterator = iter(items)
@@ -266,7 +288,7 @@ def ordered_map(
 
 
 class _Inline:
-    """An executor that runs each call at submit time (workers=0: decode in the main thread)."""
+    """An executor that runs each call at submit time (workers=0: everything in the main thread)."""
 
     def __enter__(self) -> _Inline:
         return self
