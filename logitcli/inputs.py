@@ -92,12 +92,13 @@ def _parse_number(token: str, where: str) -> float:
 # ----------------------------------------------------------------------------- stdin and files
 
 
-def stdin_is_empty_terminal() -> bool:
+def stdin_is_terminal() -> bool:
+    """A terminal on stdin means nobody piped anything: say what to give instead of waiting."""
     return sys.stdin is None or sys.stdin.isatty()
 
 
 def read_stdin(source: Source = "logits") -> Batch:
-    if stdin_is_empty_terminal():
+    if stdin_is_terminal():
         raise InputError(
             "no input: give numbers (logitcli softmax 1 2 3), a JSON array, --file PATH, image files, "
             "or pipe data on stdin"

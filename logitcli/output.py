@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
 from logitcli.batch import Batch
 from logitcli.errors import InputError
 from logitcli.steps import Calculation
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Mode = Literal["table", "json", "jsonl"]
 
@@ -58,7 +61,8 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
         print(f"Error: {path}: {reason}", file=sys.stderr)
 
 
-def _console():  # noqa: ANN202 - rich is imported only for tables
+def _console() -> Console:
+    """rich's console, imported only when tables are printed (JSON output never needs it)."""
     from rich.console import Console
 
     return Console(highlight=False)
@@ -107,8 +111,8 @@ def emit_logits(batch: Batch, out: Output) -> None:
     out.finish()
 
 
-def _max_rows(console: object) -> int:
+def _max_rows(console: Console) -> int:
     """A batch larger than a screen shows its first rows; piped tables show 20."""
-    if getattr(console, "is_terminal", False):
-        return max(5, console.size.height - 12)  # type: ignore[attr-defined]
+    if console.is_terminal:
+        return max(5, console.size.height - 12)
     return 20

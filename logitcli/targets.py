@@ -16,7 +16,7 @@ import numpy as np
 
 from logitcli.batch import Batch
 from logitcli.errors import InputError
-from logitcli.inputs import looks_like_numbers, to_array
+from logitcli.inputs import looks_like_numbers, read_file, to_array
 
 
 def parse_class_targets(
@@ -86,8 +86,6 @@ def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
     """bce targets: 0/1 or probabilities, one per logit (a flat list is reshaped to the logits)."""
     path = Path(text)
     if not text.lstrip().startswith("[") and path.suffix and path.is_file():
-        from logitcli.inputs import read_file
-
         array = read_file(text).values
     else:
         tokens = _tokens(text)
