@@ -138,10 +138,20 @@ def parse_text(text: str, where: str, source: Source = "logits") -> Batch:
     return _parse_plain(stripped, where)
 
 
+BARE_NON_FINITE_RE = re.compile(r'(?<![\w".])([-+]?(?:infinity|inf|nan))(?![\w"])', re.IGNORECASE)
+
+
 def _load_json(text: str, where: str) -> Any:
+    """JSON, also with the bare words inf, -inf and nan that people type in arrays by hand."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
+        quoted = BARE_NON_FINITE_RE.sub(r'"\1"', text)
+        if quoted != text:
+            try:
+                return json.loads(quoted)
+            except json.JSONDecodeError:
+                pass
         raise InputError(f"broken JSON in {where}: {error.msg} at line {error.lineno} column {error.colno}") from None
 
 

@@ -161,3 +161,10 @@ def test_json_round_trip_keeps_full_precision(logits: np.ndarray, reduction: str
     assert out.exit_code == 0, out.stderr
     expected = F.cross_entropy(torch.tensor(logits), torch.tensor(targets), reduction=reduction).numpy()
     np.testing.assert_allclose(json.loads(out.stdout)["result"], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_bare_inf_in_a_typed_json_array(run) -> None:
+    out = run("softmax", "[[0.1, 2], [1, -inf]]", "--json")
+    assert out.code == 0, out.stderr
+    assert out.json()["result"][1] == [1.0, 0.0]
+    assert run("softmax", "[1, infinite]").code == 2
