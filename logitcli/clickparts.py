@@ -66,6 +66,8 @@ class LogitcliGroup(typer.core.TyperGroup):
             code = super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
                                 standalone_mode=False, **extra)
         except ClickException as error:
+            if not error.format_message().strip():  # `logitcli` alone: the help is already printed
+                sys.exit(error.exit_code)
             hint = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
             _fail(f"{error.format_message()}{hint}", error.exit_code)
         except LogitcliError as error:

@@ -57,3 +57,9 @@ def test_debug_shows_the_traceback() -> None:
                           capture_output=True, text=True)
     assert done.returncode != 0
     assert "Traceback" in done.stderr
+
+
+def test_no_command_shows_help_without_an_empty_error(run) -> None:
+    out = run()
+    assert "Usage: logitcli" in out.stdout + out.stderr
+    assert "Error" not in out.stdout + out.stderr
