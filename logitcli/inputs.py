@@ -201,8 +201,9 @@ def _parse_plain(text: str, where: str) -> Batch:
     """Numbers split on spaces and commas, one example per line; a first line of words names classes."""
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     classes = None
-    if lines and not looks_like_numbers(lines[0]) and len(lines) > 1:
-        classes = [name.strip() for name in re.split(r"[,\t]", lines[0]) if name.strip()]
+    header = [name.strip() for name in re.split(r"[,\t]", lines[0]) if name.strip()] if lines else []
+    if len(lines) > 1 and header and not any(looks_like_numbers(word) for word in _split_numbers(lines[0])):
+        classes = header
         lines = lines[1:]
     rows = []
     for number, line in enumerate(lines, start=1):

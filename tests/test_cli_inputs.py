@@ -168,3 +168,9 @@ def test_bare_inf_in_a_typed_json_array(run) -> None:
     assert out.code == 0, out.stderr
     assert out.json()["result"][1] == [1.0, 0.0]
     assert run("softmax", "[1, infinite]").code == 2
+
+
+def test_a_word_among_numbers_is_not_mistaken_for_a_header(run) -> None:
+    out = run("softmax", input="1 2 x\n3 4 5\n")
+    assert out.code == 2
+    assert "'x' in stdin (line 1) is not a number" in out.stderr
