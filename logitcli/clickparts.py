@@ -17,11 +17,13 @@ import typer.core
 from typer import Abort
 from typer._click.exceptions import ClickException
 
-from logitcli.errors import LogitcliError
+from logitcli.errors import InputError, LogitcliError
 from logitcli.inputs import looks_like_numbers
 
 
-def move_numbers_behind_dashes(args: list[str], value_options: set[str]) -> list[str]:
+def move_numbers_behind_dashes(
+    args: list[str], value_options: set[str], flag_options: set[str] = frozenset()
+) -> list[str]:
     """Options (with their values) first, then `--`, then the positional values in their order."""
     front: list[str] = []
     positional: list[str] = []
@@ -29,7 +31,14 @@ def move_numbers_behind_dashes(args: list[str], value_options: set[str]) -> list
     while i < len(args):
         token = args[i]
         if token == "--":
-            positional.extend(args[i + 1 :])
+            rest = args[i + 1 :]
+            misplaced = [t for t in rest if t.split("=", 1)[0] in value_options | flag_options]
+            if misplaced:
+                raise InputError(
+                    f"{misplaced[0]} comes after `--`, which makes it a value: put options before `--`, "
+                    "or leave `--` out (negative numbers need no `--` here)"
+                )
+            positional.extend(rest)
             break
         if token == "-" or not token.startswith("-") or looks_like_numbers(token):
             positional.append(token)
@@ -46,25 +55,28 @@ class NumberCommand(typer.core.TyperCommand):
     """A command whose positional values may be negative numbers."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        value_options = {
-            name
-            for param in self.get_params(ctx)
-            if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", False)
-            and not getattr(param, "count", False)
-            for name in (*param.opts, *param.secondary_opts)
-        }
-        return super().parse_args(ctx, move_numbers_behind_dashes(list(args), value_options))
+        options = [p for p in self.get_params(ctx) if getattr(p, "param_type_name", "") == "option"]
+        takes_value = {o for p in options if not p.is_flag and not p.count for o in (*p.opts, *p.secondary_opts)}
+        flags = {o for p in options if p.is_flag or p.count for o in (*p.opts, *p.secondary_opts)}
+        return super().parse_args(ctx, move_numbers_behind_dashes(list(args), takes_value, flags))
 
 
 class LogitcliGroup(typer.core.TyperGroup):
     """Runs the app and turns every user mistake into `Error: ...` on one line of stderr."""
 
-    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: Any = None,
+        complete_var: Any = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         try:
-            code = super().main(args=argv, prog_name=prog_name, complete_var=complete_var,
-                                standalone_mode=False, **extra)
+            code = super().main(
+                args=argv, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
+            )
         except ClickException as error:
             if not error.format_message().strip():  # `logitcli` alone: the help is already printed
                 sys.exit(error.exit_code)

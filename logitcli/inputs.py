@@ -26,8 +26,14 @@ NUMBER_RE = re.compile(rf"^{NUMBER}$", re.IGNORECASE)
 NUMBER_LIST_RE = re.compile(rf"^\s*{NUMBER}(?:\s*[,\s]\s*{NUMBER})*\s*,?\s*$", re.IGNORECASE)
 DATA_SUFFIXES = {".json", ".jsonl", ".npy", ".csv", ".txt", ".tsv"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
-NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "+inf": math.inf, "infinity": math.inf,
-              "-infinity": -math.inf}
+NON_FINITE = {
+    "nan": math.nan,
+    "inf": math.inf,
+    "-inf": -math.inf,
+    "+inf": math.inf,
+    "infinity": math.inf,
+    "-infinity": -math.inf,
+}
 
 Source = Literal["logits", "result"]
 
@@ -71,11 +77,7 @@ def classify_arguments(values: list[str], source: Source = "logits") -> Argument
 
 def _looks_like_path(value: str) -> bool:
     path = Path(value)
-    return (
-        path.exists()
-        or path.suffix.lower() in IMAGE_SUFFIXES | DATA_SUFFIXES
-        or any(ch in value for ch in "/\\*?")
-    )
+    return path.exists() or path.suffix.lower() in IMAGE_SUFFIXES | DATA_SUFFIXES or any(ch in value for ch in "/\\*?")
 
 
 def _split_numbers(text: str) -> list[str]:
@@ -118,10 +120,16 @@ def read_file(path_text: str, source: Source = "logits") -> Batch:
         except (ValueError, OSError) as error:
             raise InputError(f"{path_text} is not a readable .npy array ({error})") from None
         return _make_batch(array, one_example=np.ndim(array) == 1, where=path_text)
+    if suffix in IMAGE_SUFFIXES:
+        raise InputError(
+            f"{path_text} is an image: give it as an argument, without --file, to run the model on it"
+        )
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read {path_text}: {error}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path_text} is not a text file: --file reads .json, .npy, .csv or .txt") from None
+    except OSError as error:
+        raise InputError(f"cannot read {path_text}: {error.strerror}") from None
     return parse_text(text, path_text, source)
 
 
@@ -199,14 +207,19 @@ def _pick_key(obj: dict, source: Source) -> str | None:
 
 def _parse_plain(text: str, where: str) -> Batch:
     """Numbers split on spaces and commas, one example per line; a first line of words names classes."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     classes = None
-    header = [name.strip() for name in re.split(r"[,\t]", lines[0]) if name.strip()] if lines else []
-    if len(lines) > 1 and header and not any(looks_like_numbers(word) for word in _split_numbers(lines[0])):
+    first = lines[0][1] if lines else ""
+    header = [name.strip() for name in re.split(r"[,\t]", first) if name.strip()]
+    if len(lines) > 1 and header and not any(looks_like_numbers(word) for word in _split_numbers(first)):
         classes = header
         lines = lines[1:]
     rows = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in lines:
         rows.append([_parse_number(tok, f"{where} (line {number})") for tok in _split_numbers(line)])
     batch = _make_batch(rows, one_example=len(rows) == 1, where=where)
     if classes is not None and len(classes) != batch.n_classes:

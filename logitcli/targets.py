@@ -40,16 +40,17 @@ def parse_class_targets(
     return _as_class_targets(array, batch, allow_soft)
 
 
-def _tokens(text: str) -> list[str] | np.ndarray:
+def _tokens(text: str, option: str = "--targets") -> list[str] | np.ndarray:
+    """A JSON array (numbers as an array, names as strings), or comma-separated words."""
     stripped = text.strip()
     if stripped.startswith("["):
         try:
             data = json.loads(stripped)
         except json.JSONDecodeError as error:
-            raise InputError(f"broken JSON in --targets: {error.msg}") from None
+            raise InputError(f"broken JSON in {option}: {error.msg}") from None
         if isinstance(data, list) and data and all(isinstance(v, str) for v in data):
             return [str(v) for v in data]
-        return to_array(data, "--targets")
+        return to_array(data, option)
     return [t.strip() for t in stripped.split(",") if t.strip()]
 
 
@@ -108,7 +109,7 @@ def parse_weights(text: str | None, option: str) -> np.ndarray | None:
     """`0.2,1,3` or a JSON array: one weight per class."""
     if text is None:
         return None
-    tokens = _tokens(text)
+    tokens = _tokens(text, option)
     if isinstance(tokens, np.ndarray):
         array = tokens
     else:

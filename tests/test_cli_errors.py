@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SAMPLE_DATA
 
 BAD_INPUTS = {
     "word": (["softmax", "1", "abc"], "'abc' is not a number"),
@@ -29,6 +30,10 @@ BAD_INPUTS = {
     "classes-count": (["softmax", "1", "2", "--classes", "a,b,c"], "3 class name(s)"),
     "unknown-option": (["softmax", "1", "--frobnicate"], "No such option"),
     "not-json-object": (["softmax", '{"a": 1}'], "no `logits` or `result`"),
+    "option-after-dashes": (["nll", "--", "-1.2", "-0.4", "--targets", "1"], "--targets comes after `--`"),
+    "image-as-file": (["softmax", "--file", str(SAMPLE_DATA / "chelsea.png")], "is an image: give it as an argument"),
+    "word-in-weight": (["xent", "1", "2", "-t", "1", "--weight", '[1, "x"]'], "'x' in --weight is not a number"),
+    "word-in-csv-line": (["softmax", str(SAMPLE_DATA / "labels.csv")], "labels.csv (line 2) is not a number"),
 }
 
 
