@@ -121,9 +121,7 @@ def read_file(path_text: str, source: Source = "logits") -> Batch:
             raise InputError(f"{path_text} is not a readable .npy array ({error})") from None
         return _make_batch(array, one_example=np.ndim(array) == 1, where=path_text)
     if suffix in IMAGE_SUFFIXES:
-        raise InputError(
-            f"{path_text} is an image: give it as an argument, without --file, to run the model on it"
-        )
+        raise InputError(f"{path_text} is an image: give it as an argument, without --file, to run the model on it")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

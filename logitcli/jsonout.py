@@ -113,9 +113,7 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
         if calc.steps and calc.steps[0].name == "logits":
             record["logits"] = batch.values[row]
         if include_steps:
-            record["steps"] = [
-                {"name": s.name, "values": s.values[row]} for s in calc.steps if s.per != "batch"
-            ]
+            record["steps"] = [{"name": s.name, "values": s.values[row]} for s in calc.steps if s.per != "batch"]
         if per_example_result:
             record["result"] = result[row]
         yield record

@@ -81,8 +81,9 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
         from logitcli.render import calculation_renderables
 
         console = _console()
-        for part in calculation_renderables(calc, batch, precision=out.precision, top_k=out.top_k,
-                                            max_rows=_max_rows(console)):
+        for part in calculation_renderables(
+            calc, batch, precision=out.precision, top_k=out.top_k, max_rows=_max_rows(console)
+        ):
             console.print(part)
     sys.stdout.buffer.flush()
     out.finish()

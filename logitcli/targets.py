@@ -67,8 +67,9 @@ def _class_index(name: str, batch: Batch) -> int:
 
 
 def _as_class_targets(array: np.ndarray, batch: Batch, allow_soft: bool) -> np.ndarray:
-    if array.ndim == 2 or (allow_soft and batch.one_example and array.size == batch.n_classes > 1
-                           and not np.all(array == np.round(array))):
+    if array.ndim == 2 or (
+        allow_soft and batch.one_example and array.size == batch.n_classes > 1 and not np.all(array == np.round(array))
+    ):
         if not allow_soft:
             raise InputError("nll takes one class index per example, not class probabilities")
         return array.reshape(batch.values.shape)

@@ -58,8 +58,9 @@ def test_real_process_exit_code_and_no_traceback() -> None:
 
 
 def test_debug_shows_the_traceback() -> None:
-    done = subprocess.run([sys.executable, "-m", "logitcli", "--debug", "softmax", "1", "oops"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "logitcli", "--debug", "softmax", "1", "oops"], capture_output=True, text=True
+    )
     assert done.returncode != 0
     assert "Traceback" in done.stderr
 

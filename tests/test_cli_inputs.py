@@ -100,8 +100,9 @@ def test_csv_header_names_the_classes(run, tmp_path) -> None:
 def test_pipe_keeps_class_names_and_replays_nll_on_probabilities(run, bear_file) -> None:
     probs = run("softmax", "-f", str(bear_file), "--classes", ",".join(BEAR_CLASSES), "--json")
     assert probs.code == 0, probs.stderr
-    out = run("nll", "--targets", "Brown,Grizzly,Teddy,Grizzly,Teddy", "--reduction", "none", "--json",
-              input=probs.stdout)
+    out = run(
+        "nll", "--targets", "Brown,Grizzly,Teddy,Grizzly,Teddy", "--reduction", "none", "--json", input=probs.stdout
+    )
     assert out.code == 0, out.stderr
     doc = out.json()
     assert doc["classes"] == BEAR_CLASSES
@@ -125,8 +126,9 @@ def test_jsonl_round_trip(run, bear_file) -> None:
     assert len(lines.lines()) == len(BEAR_LOGITS)
     out = run("xent", "--targets", "1,0,2,0,2", "--reduction", "none", "--json", input=lines.stdout)
     assert out.code == 0, out.stderr
-    expected = F.cross_entropy(torch.tensor(BEAR_LOGITS, dtype=torch.float64), torch.tensor(BEAR_TARGETS),
-                               reduction="none")
+    expected = F.cross_entropy(
+        torch.tensor(BEAR_LOGITS, dtype=torch.float64), torch.tensor(BEAR_TARGETS), reduction="none"
+    )
     np.testing.assert_allclose(out.json()["result"], expected.numpy(), rtol=1e-13)
 
 
@@ -142,8 +144,11 @@ def test_non_finite_strings_are_read_back(run) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 6)),
-           elements=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 4), st.integers(1, 6)),
+        elements=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
+    ),
     st.sampled_from(["none", "mean", "sum"]),
 )
 def test_json_round_trip_keeps_full_precision(logits: np.ndarray, reduction: str) -> None:
@@ -156,8 +161,9 @@ def test_json_round_trip_keeps_full_precision(logits: np.ndarray, reduction: str
     first = runner.invoke(app, ["softmax", "--json"], input=json.dumps(logits.tolist()))
     np.testing.assert_array_equal(json.loads(first.stdout)["logits"], logits)
     targets = np.zeros(logits.shape[0], dtype=int)
-    out = runner.invoke(app, ["xent", "--json", "--targets", ",".join(map(str, targets)), "--reduction", reduction],
-                        input=first.stdout)
+    out = runner.invoke(
+        app, ["xent", "--json", "--targets", ",".join(map(str, targets)), "--reduction", reduction], input=first.stdout
+    )
     assert out.exit_code == 0, out.stderr
     expected = F.cross_entropy(torch.tensor(logits), torch.tensor(targets), reduction=reduction).numpy()
     np.testing.assert_allclose(json.loads(out.stdout)["result"], expected, rtol=1e-12, atol=1e-12)

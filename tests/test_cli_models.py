@@ -175,7 +175,8 @@ def test_a_real_process_flushes_everything_before_its_quick_exit() -> None:
 
     done = subprocess.run(
         [sys.executable, "-m", "logitcli", "logits", str(SAMPLE_DATA / "coffee.png"), "missing.png", "--json"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 1
     doc = json.loads(done.stdout)

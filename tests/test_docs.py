@@ -58,8 +58,18 @@ def readme_one_liners() -> list[str]:
 
 
 def needs_the_model(command: str) -> bool:
-    return any(word in command for word in ("sample_data/chelsea", "sample_data/coffee", "sample_data/ ",
-                                            "sample_data/*", "--random-input", "logitcli logits", "logitcli models"))
+    return any(
+        word in command
+        for word in (
+            "sample_data/chelsea",
+            "sample_data/coffee",
+            "sample_data/ ",
+            "sample_data/*",
+            "--random-input",
+            "logitcli logits",
+            "logitcli models",
+        )
+    )
 
 
 NUMBER_ONE_LINERS = [c for c in readme_one_liners() if not needs_the_model(c)]
@@ -76,7 +86,13 @@ def test_readme_one_liner_runs(command: str) -> None:
         pytest.skip("jq is not installed")
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT, env=env, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()

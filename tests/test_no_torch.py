@@ -60,8 +60,11 @@ def test_number_commands_work_without_the_models_extra(args: list[str]) -> None:
 
 
 def test_images_without_the_models_extra_say_how_to_install() -> None:
-    done = subprocess.run([sys.executable, "-c", WITHOUT_TORCH, "logits", str(SAMPLE_DATA / "chelsea.png")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TORCH, "logits", str(SAMPLE_DATA / "chelsea.png")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
