@@ -427,7 +427,7 @@ def binary_cross_entropy(
         result = flat_loss
         assert reduced is not None
         steps.append(reduced)
-    details = {"reduction": reduction, "denominator": float(loss.size)}
+    details = {"reduction": reduction, "denominator": float(loss.size), "denominator_is": "number of logits"}
     return Calculation("bce", tuple(steps), result, (), details)
 
 
