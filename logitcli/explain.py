@@ -162,6 +162,11 @@ class _Writer:
             paragraphs = ["\n\n".join(paragraphs)]
         return [Prose(p, kind) for p in paragraphs]  # type: ignore[arg-type]
 
+    def notes(self, calc: Calculation) -> list[Prose]:
+        """What the step functions noticed about the user's numbers, in the tour's language."""
+        said = self.texts.get("notes", {})
+        return [Prose(said.get(getattr(note, "id", ""), str(note)), "note") for note in calc.notes]
+
     def word(self, key: str, **values: Any) -> str:
         return self.texts["tour"][key].format(**values)
 
@@ -474,6 +479,7 @@ def _your_sigmoid(w: _Writer, batch: Batch, k: int | None) -> Section:
     blocks: list[Block] = [
         *w.say("sigmoid", "yours"),
         w.table("", calc, batch, x, top_k=k),
+        *w.notes(calc),
         *_sigmoid_landmarks(w),
         _sigmoid_curve(w, marks),
         *_sigmoid_inverse(w, calc, 0, shown[0]),
@@ -491,6 +497,7 @@ def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
     blocks: list[Block] = [
         *w.say("softmax", "yours"),
         w.table("", calc, batch, x, top_k=k),
+        *w.notes(calc),
         *w.say(
             "softmax",
             "yours_result",

@@ -37,6 +37,17 @@ class Step:
         return ("batch", "example", "class")[min(self.values.ndim, 2)]
 
 
+class Note(str):
+    """A note's English text, with a stable `id` so the tour can say it in another language."""
+
+    id: str
+
+    def __new__(cls, note_id: str, text: str) -> Note:
+        note = super().__new__(cls, text)
+        note.id = note_id
+        return note
+
+
 @dataclass(frozen=True)
 class Calculation:
     """The ordered steps of one command and its result (shaped like PyTorch's return value)."""
@@ -44,7 +55,7 @@ class Calculation:
     command: str
     steps: tuple[Step, ...]
     result: np.ndarray | float
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
 
     def step(self, name: str) -> Step:
@@ -83,11 +94,14 @@ def sigmoid(x: np.ndarray) -> Calculation:
         exp_neg = np.exp(neg)
         one_plus = 1.0 + exp_neg
     result = stable_sigmoid(x)
-    notes = []
+    notes: list[Note] = []
     if (np.isinf(exp_neg) & np.isfinite(x)).any():
         notes.append(
-            "exp(-x) overflowed to inf for a very negative x; 1 / (1 + inf) = 0 is still right, and "
-            "the stable form exp(x) / (1 + exp(x)) used for x < 0 never overflows."
+            Note(
+                "sigmoid_overflow",
+                "exp(-x) overflowed to inf for a very negative x; 1 / (1 + inf) = 0 is still right, and "
+                "the stable form exp(x) / (1 + exp(x)) used for x < 0 never overflows.",
+            )
         )
     steps = (
         Step("logits", "x", x, "the logits"),
@@ -152,11 +166,14 @@ def softmax(x: np.ndarray, temperature: float = 1.0) -> Calculation:
         Step("sum_exp_shifted", f"Σ exp({zname} - max)", sum_shifted, f"sum_j exp({zname}_j - max)"),
         Step("softmax", "softmax", result, f"exp({zname} - max) / Σ exp({zname} - max)", probability=True),
     ]
-    notes = []
+    notes: list[Note] = []
     if (np.isinf(naive_exp) & np.isfinite(z)).any() or (np.isinf(naive_sum) & np.isfinite(z).all(axis=1)).any():
         notes.append(
-            f"exp({zname}) or its sum overflowed to inf, so the article's exp / sum would give nan or 0; "
-            f"subtracting the max first keeps every exp in (0, 1] and gives the same softmax."
+            Note(
+                "softmax_overflow",
+                f"exp({zname}) or its sum overflowed to inf, so the article's exp / sum would give nan or 0; "
+                f"subtracting the max first keeps every exp in (0, 1] and gives the same softmax.",
+            )
         )
     return Calculation("softmax", tuple(steps), result, tuple(notes), {"temperature": temperature})
 
@@ -249,17 +266,23 @@ def nll(
     result, reduced = _reduce(loss, reduction, denominator)
     if reduced is not None:
         steps.append(reduced)
-    notes = []
+    notes: list[Note] = []
     if looks_like_probabilities(x):
         notes.append(
-            "These rows look like probabilities (each in [0, 1], summing to 1), not log-probabilities: "
-            "nll_loss only picks the target's entry and negates it, so this is -p, not a loss. "
-            "Take the log first, or let `logitcli xent` do log_softmax for you."
+            Note(
+                "nll_probabilities",
+                "These rows look like probabilities (each in [0, 1], summing to 1), not log-probabilities: "
+                "nll_loss only picks the target's entry and negates it, so this is -p, not a loss. "
+                "Take the log first, or let `logitcli xent` do log_softmax for you.",
+            )
         )
     elif (x > 0).any():
         notes.append(
-            "Some values are above 0, so these are not log-probabilities (log p <= 0); nll_loss "
-            "still just picks and negates. For raw logits, use `logitcli xent`."
+            Note(
+                "nll_not_log_probabilities",
+                "Some values are above 0, so these are not log-probabilities (log p <= 0); nll_loss "
+                "still just picks and negates. For raw logits, use `logitcli xent`.",
+            )
         )
     details = {"reduction": reduction, "ignore_index": ignore_index, "denominator": denominator}
     return Calculation("nll", tuple(steps), result, tuple(notes), details)

@@ -410,3 +410,30 @@ def test_ascii_curve_marks_the_point() -> None:
     lines = ascii_curve(xs, ys, [(0.0, 0.5)])
     assert lines[5].startswith("0.5 ┤") and MARK in lines[5]
     assert "-8" in lines[-1] and "8" in lines[-1]
+
+
+def _every_note() -> list:
+    calcs = [
+        steps.sigmoid(np.array([[-1000.0]])),
+        steps.softmax(np.array([[1000.0, 0.0]])),
+        steps.nll(np.array([[0.3, 0.7]]), np.array([1])),
+        steps.nll(np.array([[2.0, -1.0]]), np.array([1])),
+    ]
+    return [note for calc in calcs for note in calc.notes]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_step_note_has_words_in_each_language(lang: str) -> None:
+    notes = _every_note()
+    assert len(notes) == 4
+    said = load_texts(lang)["notes"]
+    for note in notes:
+        assert note.id in said
+
+
+def test_a_note_on_your_numbers_is_said_in_the_tours_language() -> None:
+    batch = Batch(np.array([[1000.0, 0.0, -5.0]]), one_example=True)
+    ja = rendered(build_tour(batch, section="softmax", lang="ja", torch_checks=False))
+    assert load_texts("ja")["notes"]["softmax_overflow"][:20] in ja.replace("\n", "")
+    en = rendered(build_tour(batch, section="softmax", lang="en", torch_checks=False))
+    assert "overflowed to inf" in en
