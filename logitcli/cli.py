@@ -340,7 +340,11 @@ def explain(
     batch = None
     if values or file or model.random_input is not None:
         batch = load_batch(values, file, model, out)
-    target_array = parse_class_targets(targets, batch) if targets is not None and batch is not None else None
+    target_array = (
+        parse_class_targets(targets, batch, ignore_index=steps.DEFAULT_IGNORE_INDEX)
+        if targets is not None and batch is not None
+        else None
+    )
     if targets is not None and batch is None:
         raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
     tour = build_tour(batch, target_array, section, lang or default_lang(), top_k=out.top_k or 5)

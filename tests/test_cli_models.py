@@ -182,3 +182,11 @@ def test_a_real_process_flushes_everything_before_its_quick_exit() -> None:
     doc = json.loads(done.stdout)
     assert doc["classes"][int(np.argmax(doc["logits"][0]))] == "espresso"
     assert done.stderr.strip().splitlines() == ["Error: missing.png: no such file or folder"]
+
+
+def test_explain_ends_with_the_cross_entropy_of_labelled_images(run) -> None:
+    out = run("explain", str(SAMPLE_DATA), "--targets", str(SAMPLE_DATA / "labels.csv"), "--section", "xent")
+    assert out.code == 0, out.stderr
+    assert "astronaut.png: left out of the loss" in out.stderr
+    assert "tabby cat ◀ target" in out.stdout
+    assert "matches torch.nn.functional.cross_entropy" in out.stdout
