@@ -87,12 +87,11 @@ def _finish_model_run(run: ModelRun, out: Output) -> Batch:
 def _model_options(model: ModelArgs) -> ModelOptions:
     from logitcli.model import ModelOptions
 
-    classes = [c.strip() for c in model.classes.split(",")] if model.classes else None
     return ModelOptions(
         model=model.model,
         weights=model.weights,
         num_classes=model.num_classes,
-        classes=classes,
+        classes=model.class_list,
         classes_file=model.classes_file,
         device=model.device,
         batch_size=model.batch_size,
@@ -103,26 +102,22 @@ def _model_options(model: ModelArgs) -> ModelOptions:
 
 def _with_classes(batch: Batch, model: ModelArgs) -> Batch:
     """--classes / --classes-file name the columns of numeric input too."""
-    names: list[str] | None = None
-    if model.classes:
-        names = [c.strip() for c in model.classes.split(",")]
-    elif model.classes_file:
-        try:
-            with open(model.classes_file, encoding="utf-8") as handle:
-                names = [line.strip() for line in handle if line.strip()]
-        except OSError as error:
-            raise InputError(f"cannot read --classes-file {model.classes_file}: {error.strerror}") from None
-    if names is None:
+    if not model.classes and not model.classes_file:
         return batch
+    from logitcli.model.classes import user_classes
+
+    names, source = user_classes(model.class_list, model.classes_file)  # type: ignore[misc]
     if len(names) != batch.n_classes:
-        raise InputError(f"{len(names)} class name(s) given for {batch.n_classes} values per example")
+        raise InputError(f"{source} gives {len(names)} class name(s) for {batch.n_classes} values per example")
     return replace(batch, classes=names)
 
 
-def _check_reduction(reduction: str) -> str:
-    if reduction not in steps.REDUCTIONS:
-        raise InputError(f"unknown reduction {reduction!r}: use none, mean or sum")
-    return reduction
+def _check_reduction(reduction: str) -> None:
+    """Checked before any model runs, with the step functions' own rule and words."""
+    try:
+        steps.check_reduction(reduction)
+    except ValueError as error:
+        raise InputError(str(error)) from None
 
 
 def _require_targets(targets: str | None, command: str) -> str:

@@ -123,6 +123,11 @@ class ModelArgs:
     batch_size: int | None = None
     threads: int | None = None
 
+    @property
+    def class_list(self) -> list[str] | None:
+        """`--classes a,b,c` as a list of names."""
+        return [c.strip() for c in self.classes.split(",")] if self.classes else None
+
 
 _FORMATS: dict[str, tuple[Any, Any]] = {
     "precision": (Precision, 4),

@@ -216,7 +216,7 @@ def _reduce(per_example: np.ndarray, reduction: str, denominator: float) -> tupl
     return mean, Step("mean", "mean", np.float64(mean), f"Σ loss / {denominator:g}")
 
 
-def _check_reduction(reduction: str) -> None:
+def check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(f"unknown reduction {reduction!r}: use one of none, mean, sum")
 
@@ -242,7 +242,7 @@ def nll(
     x = np.asarray(log_probs, dtype=np.float64)
     targets = np.asarray(targets)
     n, c = x.shape
-    _check_reduction(reduction)
+    check_reduction(reduction)
     _check_class_targets(targets, n, c, ignore_index)
     targets = targets.astype(np.int64)
     _check_class_weight(weight, c)
@@ -307,7 +307,7 @@ def cross_entropy(
     x = np.asarray(logits, dtype=np.float64)
     targets = np.asarray(targets)
     n, c = x.shape
-    _check_reduction(reduction)
+    check_reduction(reduction)
     _check_class_weight(weight, c)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label smoothing {label_smoothing:g} is outside [0, 1]")
@@ -421,7 +421,7 @@ def binary_cross_entropy(
     """
     x = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets, dtype=np.float64)
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if y.shape != x.shape:
         raise ValueError(
             f"targets have {y.size} value(s) but there are {x.size} logits: "

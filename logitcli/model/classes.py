@@ -47,6 +47,20 @@ def read_classes_file(path: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+def user_classes(classes: list[str] | None, classes_file: str | None) -> tuple[list[str], str] | None:
+    """The names the user gave (--classes or --classes-file) and where they came from, or None.
+
+    Torch-free, so the number commands name their columns with it too.
+    """
+    if classes and classes_file:
+        raise InputError("give --classes or --classes-file, not both")
+    if classes:
+        return [c.strip() for c in classes], "--classes"
+    if classes_file:
+        return read_classes_file(classes_file), f"classes file {classes_file}"
+    return None
+
+
 def resolve_classes(
     num_classes: int,
     classes: list[str] | None = None,
@@ -58,13 +72,7 @@ def resolve_classes(
     The user's names win, then names saved with the weights, then ImageNet's for a 1,000-way head.
     A count that does not match the head is an InputError naming both counts.
     """
-    if classes and classes_file:
-        raise InputError("give --classes or --classes-file, not both")
-    given, source = None, ""
-    if classes:
-        given, source = [c.strip() for c in classes], "--classes"
-    elif classes_file:
-        given, source = read_classes_file(classes_file), f"classes file {classes_file}"
+    given, source = user_classes(classes, classes_file) or (None, "")
     if given is not None:
         if len(given) != num_classes:
             raise InputError(f"{source} has {len(given)} name(s) but the model's head has {num_classes} classes")
