@@ -292,17 +292,20 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
         assert arguments.batch is not None
         emit_logits(_with_classes(arguments.batch, model_args), out)
         return
-    from logitcli.jsonout import dumps
+    from logitcli.jsonout import dumps, logits_record
     from logitcli.model import load_model, resolve_classes, run_images
 
     options = _model_options(model_args)
     loaded = load_model(options)
     classes = resolve_classes(loaded.num_classes, options.classes, options.classes_file, loaded.label_names)
-    header = {"command": "logits", "model": loaded.name, "weights": loaded.weights}
+    extra = {"model": loaded.name, "weights": loaded.weights}
+    written = 0
 
     def on_row(path: str, row: np.ndarray) -> None:
-        sys.stdout.buffer.write(dumps({**header, "input": path, "classes": classes, "logits": row}) + b"\n")
+        nonlocal written
+        sys.stdout.buffer.write(dumps(logits_record(extra, written, path, classes, row)) + b"\n")
         sys.stdout.buffer.flush()
+        written += 1
 
     run = run_images(arguments.image_paths, options, on_row=on_row, progress=out.progress_allowed(), loaded=loaded)
     _finish_model_run(run, out)

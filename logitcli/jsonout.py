@@ -130,3 +130,13 @@ def logits_document(batch: Batch) -> dict[str, Any]:
         "classes": batch.classes,
         "logits": shaped(batch.values, batch.one_example),
     }
+
+
+def logits_record(
+    extra: dict[str, Any], index: int, input_name: str | None, classes: list[str] | None, row: np.ndarray
+) -> dict[str, Any]:
+    """One line of `logitcli logits --jsonl`, the same whether streamed or written at the end."""
+    record: dict[str, Any] = {"command": "logits", **extra, "index": index}
+    if input_name is not None:
+        record["input"] = input_name
+    return record | {"classes": classes, "logits": row}

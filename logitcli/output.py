@@ -97,10 +97,8 @@ def emit_logits(batch: Batch, out: Output) -> None:
         sys.stdout.buffer.write(jsonout.dumps(jsonout.logits_document(batch)) + b"\n")
     elif out.mode == "jsonl":
         for row in range(batch.n_examples):
-            record = {"command": "logits", **batch.extra, "index": row}
-            if batch.inputs is not None:
-                record["input"] = batch.inputs[row]
-            record |= {"classes": batch.classes, "logits": batch.values[row]}
+            name = batch.inputs[row] if batch.inputs is not None else None
+            record = jsonout.logits_record(batch.extra, row, name, batch.classes, batch.values[row])
             sys.stdout.buffer.write(jsonout.dumps(record) + b"\n")
     else:
         from logitcli.render import logits_renderables
