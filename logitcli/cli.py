@@ -333,7 +333,7 @@ def explain(
     With no values it walks the article's own examples; give numbers or images (and --targets)
     to walk the same tour on your data. Plain text when piped; --json gives the tour as data.
     """
-    from logitcli.explain import build_tour, default_lang, render_tour, tour_to_json
+    from logitcli.tour import build_tour, default_lang, render_tour, tour_to_json
 
     batch = None
     if values or file or model.random_input is not None:

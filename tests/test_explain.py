@@ -24,15 +24,15 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from logitcli import article, steps
+from logitcli import steps
 from logitcli.batch import Batch
 from logitcli.errors import InputError
-from logitcli.explain import LANGS, SECTIONS, build_tour, default_lang, load_texts, render_tour, tour_to_json
 from logitcli.jsonout import dumps
-from logitcli.plot import MARK, ascii_curve
 from logitcli.torch_check import check, compare
-from logitcli.tour import CalcTable, Check, Comparison, Curve, Tour
-from logitcli.wrap import wrap_cjk
+from logitcli.tour import LANGS, SECTIONS, article, build_tour, default_lang, load_texts, render_tour, tour_to_json
+from logitcli.tour.data import CalcTable, Check, Comparison, Curve, Tour
+from logitcli.tour.plot import MARK, ascii_curve
+from logitcli.tour.wrap import wrap_cjk
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("LOGITCLI_REGEN_GOLDEN") == "1"
@@ -84,7 +84,7 @@ import io, sys
 sys.modules["torch"] = None  # `import torch` now raises ImportError, as on a machine without it
 sys.modules["timm"] = None
 from rich.console import Console
-from logitcli.explain import build_tour, render_tour
+from logitcli.tour import build_tour, render_tour
 console = Console(width=80, record=True, color_system=None, file=io.StringIO())
 render_tour(build_tour(lang=sys.argv[1]), console)
 sys.stdout.write(console.export_text())
@@ -374,7 +374,7 @@ def test_the_model_run_gives_the_logits_section_its_own_logit() -> None:
 
 
 def test_explain_imports_no_torch() -> None:
-    code = "import sys, logitcli.explain; print('torch' in sys.modules, 'timm' in sys.modules)"
+    code = "import sys, logitcli.tour; print('torch' in sys.modules, 'timm' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.split() == ["False", "False"], done.stderr
 

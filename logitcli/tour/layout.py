@@ -18,10 +18,10 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from logitcli.plot import MARK, ascii_curve
 from logitcli.render import calculation_renderables, format_number, probability_bar
-from logitcli.tour import Bars, Block, CalcTable, Check, Comparison, Curve, Prose, Section, Tour
-from logitcli.wrap import wrap_cjk
+from logitcli.tour.data import Bars, Block, CalcTable, Check, Comparison, Curve, Prose, Section, Tour
+from logitcli.tour.plot import MARK, ascii_curve
+from logitcli.tour.wrap import wrap_cjk
 
 PROSE_WIDTH = 100
 BAR_WIDTH = 10

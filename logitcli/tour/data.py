@@ -1,6 +1,6 @@
 """The guided tour as data: sections of blocks, with every string already in the reader's language.
 
-`explain.build_tour` makes a `Tour`; `tour_render.render_tour` lays it out with rich; `tour_to_json` turns
+`build.build_tour` makes a `Tour`; `layout.render_tour` lays it out with rich; `tour_to_json` turns
 it into data for `--json`. Keeping the tour as data lets the golden tests, the JSON and the terminal view
 share one source, and keeps layout out of the code that decides what to show.
 """

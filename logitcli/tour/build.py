@@ -2,8 +2,7 @@
 
 This module decides what the tour shows and in what order; it computes nothing itself. Every number comes
 from `logitcli.steps` (or from the model, for the logits), every sentence from `texts/<lang>.toml`, and
-layout is `tour_render`'s job. The public entry points for the CLI are `build_tour`, `render_tour`,
-`tour_to_json` and `default_lang`.
+layout is `layout`'s job. The CLI uses `build_tour` and `default_lang` (through `logitcli.tour`).
 """
 
 from __future__ import annotations
@@ -18,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from logitcli import article, steps
+from logitcli import steps
 from logitcli.batch import Batch
 from logitcli.errors import InputError, LogitcliError
 from logitcli.render import format_number
 from logitcli.steps import Calculation, Step
 from logitcli.torch_check import TorchCheck, check, function_name
-from logitcli.tour import (
+from logitcli.tour import article
+from logitcli.tour.data import (
     Bars,
     Block,
     CalcTable,
@@ -36,11 +36,9 @@ from logitcli.tour import (
     Prose,
     Section,
     Tour,
-    tour_to_json,
 )
-from logitcli.tour_render import render_tour
 
-__all__ = ["LANGS", "SECTIONS", "build_tour", "default_lang", "load_texts", "render_tour", "tour_to_json"]
+__all__ = ["LANGS", "SECTIONS", "build_tour", "default_lang", "load_texts"]
 
 SECTIONS: tuple[str, ...] = ("logits", "sigmoid", "softmax", "nll", "xent")
 LANGS: tuple[str, ...] = ("en", "ja")
@@ -65,7 +63,7 @@ def load_texts(lang: str) -> dict[str, dict[str, Any]]:
     """The tour's prose for one language, from the package's texts/<lang>.toml."""
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
-    with resources.files("logitcli").joinpath("texts", f"{lang}.toml").open("rb") as handle:
+    with resources.files("logitcli.tour").joinpath("texts", f"{lang}.toml").open("rb") as handle:
         return tomllib.load(handle)
 
 
