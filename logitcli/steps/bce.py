@@ -1,0 +1,67 @@
+"""binary_cross_entropy_with_logits: each logit its own yes/no question."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from logitcli.steps.calculation import Calculation, Step, check_reduction, quiet, reduce_loss
+from logitcli.steps.sigmoid import log_sigmoid, stable_sigmoid
+
+
+def binary_cross_entropy(
+    logits: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None = None,
+    pos_weight: np.ndarray | None = None,
+    reduction: str = "mean",
+) -> Calculation:
+    """PyTorch's binary_cross_entropy_with_logits, with log sigmoid computed as -softplus(-x).
+
+    loss = -w · [pos_weight · y · log sigmoid(x) + (1 - y) · log(1 - sigmoid(x))], each class on its own.
+    `weight` broadcasts over the logits (one per class, or one per entry); `pos_weight` is one per class.
+    """
+    x = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    check_reduction(reduction)
+    if y.shape != x.shape:
+        raise ValueError(
+            f"targets have {y.size} value(s) but there are {x.size} logits: "
+            "bce needs one 0/1 (or probability) target per logit"
+        )
+    if (y < 0).any() or (y > 1).any():
+        raise ValueError("bce targets must be 0, 1 or probabilities in between")
+    w = _broadcast_weight(weight, x.shape, "--weight")
+    pw = _broadcast_weight(pos_weight, x.shape, "--pos-weight")
+    probs = stable_sigmoid(x)
+    log_p = log_sigmoid(x)
+    log_not_p = log_sigmoid(-x)
+    with quiet():
+        loss = -w * (pw * y * log_p + (1.0 - y) * log_not_p)
+    steps = [
+        Step("logits", "x", x, "the logits"),
+        Step("target", "y", y, "0/1 or probability"),
+        Step("sigmoid", "sigmoid", probs, "1 / (1 + exp(-x))", probability=True),
+        Step("log_sigmoid", "log σ", log_p, "log sigmoid(x) = -softplus(-x)"),
+        Step("log_one_minus_sigmoid", "log(1 - σ)", log_not_p, "log(1 - sigmoid(x)) = -softplus(x)"),
+        Step("loss", "loss", loss, "-w · [pw · y · log σ + (1 - y) · log(1 - σ)]"),
+    ]
+    result: np.ndarray | float = loss
+    if reduction != "none":
+        flat_loss, reduced = reduce_loss(loss.reshape(-1), reduction, float(loss.size))
+        result = flat_loss
+        assert reduced is not None
+        steps.append(reduced)
+    details = {"reduction": reduction, "denominator": float(loss.size), "denominator_is": "number of logits"}
+    return Calculation("bce", tuple(steps), result, (), details)
+
+
+def _broadcast_weight(weight: np.ndarray | None, shape: tuple[int, int], option: str) -> np.ndarray:
+    """One value per class (broadcast over examples) or one per entry; 1 when not given."""
+    if weight is None:
+        return np.ones(shape)
+    weight = np.asarray(weight, dtype=np.float64)
+    if weight.shape == (shape[1],) or weight.shape == shape:
+        return np.broadcast_to(weight, shape)
+    raise ValueError(
+        f"{option} has {weight.size} value(s) but the logits have {shape[1]} class(es): give one per class"
+    )

@@ -1,0 +1,104 @@
+"""What every step function returns: ordered `Step`s, notes with stable ids, and the result.
+
+Also the rules the losses share: PyTorch's reductions, and the checks on class targets and weights
+that PyTorch would raise on (as ValueError with a sentence a person can act on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Reduction = Literal["none", "mean", "sum"]
+REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
+DEFAULT_IGNORE_INDEX = -100
+
+
+@dataclass(frozen=True)
+class Step:
+    """One intermediate value: a stable `name` for JSON, a `title` for a table header, the values."""
+
+    name: str
+    title: str
+    values: np.ndarray
+    formula: str = ""
+    probability: bool = False
+
+    @property
+    def per(self) -> Literal["class", "example", "batch"]:
+        return ("batch", "example", "class")[min(self.values.ndim, 2)]
+
+
+class Note(str):
+    """A note's English text, with a stable `id` so the tour can say it in another language."""
+
+    id: str
+
+    def __new__(cls, note_id: str, text: str) -> Note:
+        note = super().__new__(cls, text)
+        note.id = note_id
+        return note
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """The ordered steps of one command and its result (shaped like PyTorch's return value)."""
+
+    command: str
+    steps: tuple[Step, ...]
+    result: np.ndarray | float
+    notes: tuple[Note, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+
+def quiet() -> Any:
+    """Overflow to inf and 0 * inf are the lessons here, not warnings."""
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+
+def check_class_targets(targets: np.ndarray, n_examples: int, n_classes: int, ignore_index: int) -> None:
+    """PyTorch raises on these; we raise ValueError with a sentence a person can act on."""
+    if targets.dtype.kind == "f" and not np.all(targets == np.round(targets)):
+        raise ValueError("class targets must be whole class indices (or give class probabilities, one per class)")
+    if targets.shape != (n_examples,):
+        raise ValueError(f"got {targets.size} target(s) for {n_examples} example(s): give one class index per example")
+    bad = (targets != ignore_index) & ((targets < 0) | (targets >= n_classes))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"target {int(targets[first])} (example {first}) is out of range: "
+            f"class indices run from 0 to {n_classes - 1}"
+            + (f" (or {ignore_index} to ignore an example)" if ignore_index < 0 else "")
+        )
+
+
+def check_class_weight(weight: np.ndarray | None, n_classes: int) -> None:
+    if weight is not None and np.shape(weight) != (n_classes,):
+        raise ValueError(
+            f"--weight has {np.size(weight)} value(s) but there are {n_classes} classes: give one per class"
+        )
+
+
+def reduce_loss(per_example: np.ndarray, reduction: str, denominator: float) -> tuple[np.ndarray | float, Step | None]:
+    """Apply PyTorch's reduction; the mean divides by `denominator` (PyTorch's, not always N)."""
+    if reduction == "none":
+        return per_example, None
+    total = float(per_example.sum())
+    if reduction == "sum":
+        return total, Step("sum", "sum", np.float64(total), "Σ loss")
+    with quiet():
+        mean = float(np.float64(total) / np.float64(denominator))
+    return mean, Step("mean", "mean", np.float64(mean), f"Σ loss / {denominator:g}")
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown reduction {reduction!r}: use one of none, mean, sum")

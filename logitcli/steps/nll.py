@@ -1,0 +1,81 @@
+"""nll_loss: pick each row's target entry, negate it, weight it, reduce."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from logitcli.steps.calculation import (
+    DEFAULT_IGNORE_INDEX,
+    Calculation,
+    Note,
+    Step,
+    check_class_targets,
+    check_class_weight,
+    check_reduction,
+    quiet,
+    reduce_loss,
+)
+
+
+def looks_like_probabilities(values: np.ndarray) -> bool:
+    """Every row in [0, 1] and summing to 1: softmax output, not log-probabilities."""
+    if values.size == 0 or not np.isfinite(values).all():
+        return False
+    return bool(((values >= 0) & (values <= 1)).all() and np.allclose(values.sum(axis=1), 1.0, atol=1e-3))
+
+
+def nll(
+    log_probs: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None = None,
+    ignore_index: int = DEFAULT_IGNORE_INDEX,
+    reduction: str = "mean",
+) -> Calculation:
+    """PyTorch's nll_loss: pick each row's target entry, negate it, weight it, reduce. Nothing more."""
+    x = np.asarray(log_probs, dtype=np.float64)
+    targets = np.asarray(targets)
+    n, c = x.shape
+    check_reduction(reduction)
+    check_class_targets(targets, n, c, ignore_index)
+    targets = targets.astype(np.int64)
+    check_class_weight(weight, c)
+    kept = targets != ignore_index
+    safe = np.where(kept, targets, 0)
+    picked = np.where(kept, x[np.arange(n), safe], 0.0)
+    w = np.ones(c) if weight is None else np.asarray(weight, dtype=np.float64)
+    w_target = np.where(kept, w[safe], 0.0)
+    with quiet():
+        loss = -w_target * picked
+    loss = np.where(kept, loss, 0.0)
+    denominator = float(w_target.sum())
+    steps = [
+        Step("input", "log p", x, "log-probabilities"),
+        Step("target", "target", targets.astype(np.float64), "class index"),
+        Step("picked", "log p[target]", picked, "x[n, target_n]"),
+    ]
+    if weight is not None or not kept.all():
+        steps.append(Step("weight", "w[target]", w_target, "weight[target_n] (0 if ignored)"))
+    steps.append(Step("loss", "loss", loss, "-w[target] · x[target]"))
+    result, reduced = reduce_loss(loss, reduction, denominator)
+    if reduced is not None:
+        steps.append(reduced)
+    notes: list[Note] = []
+    if looks_like_probabilities(x):
+        notes.append(
+            Note(
+                "nll_probabilities",
+                "These rows look like probabilities (each in [0, 1], summing to 1), not log-probabilities: "
+                "nll_loss only picks the target's entry and negates it, so this is -p, not a loss. "
+                "Take the log first, or let `logitcli xent` do log_softmax for you.",
+            )
+        )
+    elif (x > 0).any():
+        notes.append(
+            Note(
+                "nll_not_log_probabilities",
+                "Some values are above 0, so these are not log-probabilities (log p <= 0); nll_loss "
+                "still just picks and negates. For raw logits, use `logitcli xent`.",
+            )
+        )
+    details = {"reduction": reduction, "ignore_index": ignore_index, "denominator": denominator}
+    return Calculation("nll", tuple(steps), result, tuple(notes), details)
