@@ -228,8 +228,8 @@ def xent(
     Targets are class indices (or names), or class probabilities of the logits' shape (soft targets).
     """
     _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise InputError(f"--label-smoothing must be in [0, 1], got {label_smoothing:g}")
+    if label_smoothing > 1.0:
+        raise InputError(f"--label-smoothing must be at most 1 (PyTorch refuses more), got {label_smoothing:g}")
     batch = load_batch(values, file, model, out)
     target_array = parse_class_targets(
         _require_targets(targets, "xent"), batch, allow_soft=True, ignore_index=ignore_index
