@@ -14,7 +14,8 @@ class Batch:
     `one_example` remembers that the user gave a 1-D input, so results can be shaped as PyTorch
     would shape them for the same call. `inputs` names each row (image paths) when rows came
     from files; `classes` names the columns. `extra` carries what an upstream logitcli command
-    said about the data (model name, weights) so it is not lost along a pipe.
+    said about the data (model name, weights) so it is not lost along a pipe; `upstream` keeps
+    what it noted about NaN and infinities (`(command, note)` pairs), so a pipe can say where a nan began.
     """
 
     values: np.ndarray
@@ -22,6 +23,7 @@ class Batch:
     inputs: list[str] | None = None
     one_example: bool = False
     extra: dict = field(default_factory=dict)
+    upstream: tuple = ()
 
     def __post_init__(self) -> None:
         if self.values.ndim != 2:

@@ -18,6 +18,7 @@ from logitcli import __version__, steps
 from logitcli import options as opt
 from logitcli.batch import Batch
 from logitcli.clickparts import LogitcliGroup, NumberCommand
+from logitcli.diagnosis import diagnose, upstream_notes
 from logitcli.errors import InputError, RunError
 from logitcli.inputs import Source, resolve_batch
 from logitcli.options import ModelArgs, shared_options
@@ -137,7 +138,8 @@ def _run_step(step: object, *args: object, **kwargs: object) -> steps.Calculatio
 def _checked(
     enabled: bool, calc: steps.Calculation, batch: Batch, targets: np.ndarray | None = None, **options: object
 ) -> steps.Calculation:
-    """--check: run the same call through torch.nn.functional and record how far apart the results are."""
+    """The diagnosis of any NaN or infinity, and with --check the same call through torch.nn.functional."""
+    calc = _diagnosed(calc, batch)
     if not enabled:
         return calc
     from logitcli.torch_check import check
@@ -147,6 +149,14 @@ def _checked(
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
     record = {"function": found.function, "max_abs_diff": found.max_abs_diff, "matches": found.matches}
     return replace(calc, details={**calc.details, "torch_check": record})
+
+
+def _diagnosed(calc: steps.Calculation, batch: Batch) -> steps.Calculation:
+    """Where each NaN and infinity first appeared, and why, as notes after the step functions' own."""
+    found = diagnose(calc, batch.example_names(), batch.class_names())
+    if any(note.id in ("nan_input", "inf_input") for note in found):
+        found += upstream_notes(batch.upstream)
+    return replace(calc, notes=calc.notes + found) if found else calc
 
 
 Targets = Annotated[

@@ -190,7 +190,29 @@ def _parse_objects(text: str, where: str, source: Source) -> Batch:
     if inputs is not None and (not isinstance(inputs, list) or len(inputs) != batch.n_examples):
         inputs = None
     extra = {k: first[k] for k in ("model", "weights") if k in first}
-    return Batch(batch.values, classes=classes, inputs=inputs, one_example=batch.one_example, extra=extra)
+    return Batch(
+        batch.values,
+        classes=classes,
+        inputs=inputs,
+        one_example=batch.one_example,
+        extra=extra,
+        upstream=_upstream_notes(first),
+    )
+
+
+def _upstream_notes(obj: dict) -> tuple[tuple[str, str], ...]:
+    """What the writing command said about NaN and infinities in its output: `(command, text)` pairs."""
+    from logitcli.diagnosis import TEXTS
+
+    notes = obj.get("notes")
+    if not isinstance(notes, list):
+        return ()
+    command = str(obj.get("command", "?"))
+    return tuple(
+        (command, str(note["text"]))
+        for note in notes
+        if isinstance(note, dict) and note.get("id") in TEXTS and isinstance(note.get("text"), str)
+    )
 
 
 def _pick_key(obj: dict, source: Source) -> str | None:

@@ -72,7 +72,16 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
         yield "steps", [_step_document(step, batch.one_example) for step in calc.steps]
     result = calc.result
     yield "result", shaped(result, batch.one_example) if isinstance(result, np.ndarray) else result
-    yield "notes", list(calc.notes)
+    yield "notes", [note_document(note) for note in calc.notes]
+
+
+def note_document(note: str) -> dict[str, Any]:
+    """A note as JSON: its stable `id` (for scripts and translations), its English `text`, the values it names."""
+    document: dict[str, Any] = {"id": getattr(note, "id", "note"), "text": str(note)}
+    args = getattr(note, "args", None)
+    if args:
+        document["args"] = args
+    return document
 
 
 def _step_document(step: Step, one_example: bool) -> dict[str, Any]:

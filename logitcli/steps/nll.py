@@ -77,5 +77,10 @@ def nll(
                 "still just picks and negates. For raw logits, use `logitcli xent`.",
             )
         )
-    details = {"reduction": reduction, "ignore_index": ignore_index, "denominator": denominator}
+    details = {
+        "reduction": reduction,
+        "ignore_index": ignore_index,
+        "denominator": denominator,
+        "denominator_is": "sum of w[target] over kept examples" if weight is not None else "number of kept examples",
+    }
     return Calculation("nll", tuple(steps), result, tuple(notes), details)

@@ -45,6 +45,7 @@ def cross_entropy(
                 "label_smoothing_negative",
                 f"Label smoothing {label_smoothing:g} is below 0: PyTorch smooths only when it is above 0, "
                 "so this is no smoothing at all.",
+                {"value": f"{label_smoothing:g}"},
             )
         )
     smoothing = label_smoothing if label_smoothing > 0.0 else 0.0
