@@ -144,7 +144,8 @@ def _checked(
         return calc
     from logitcli.torch_check import check
 
-    found = check(calc, batch.values, targets, **options)
+    torch_targets = None if targets is None else batch.shaped(targets)
+    found = check(calc, batch.original(), torch_targets, result=batch.shaped(calc.result), **options)
     if found is None:
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
     record = {"function": found.function, "max_abs_diff": found.max_abs_diff, "matches": found.matches}
@@ -244,8 +245,6 @@ def xent(
     target_array = parse_class_targets(
         _require_targets(targets, "xent"), batch, allow_soft=True, ignore_index=ignore_index
     )
-    if target_array.ndim == 2 and ignore_index != steps.DEFAULT_IGNORE_INDEX:
-        raise InputError("--ignore-index applies to class-index targets, not to class probabilities")
     class_weight = parse_weights(weight, "--weight")
     calc = _run_step(
         steps.cross_entropy, batch.values, target_array, class_weight, ignore_index, reduction, label_smoothing
@@ -272,14 +271,30 @@ def bce(
 ) -> None:
     """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own."""
     _check_reduction(reduction)
-    batch = load_batch(values, file, model, out)
+    batch = load_batch(values, file, model, out).with_class_axis(-1)  # PyTorch broadcasts pos_weight on the last
     if targets is None:
         raise InputError("bce needs --targets: one 0/1 (or probability) per logit, e.g. --targets 1,0,1")
     y = parse_binary_targets(targets, batch)
-    w = parse_weights(weight, "--weight")
-    pw = parse_weights(pos_weight, "--pos-weight")
-    calc = _run_step(steps.binary_cross_entropy, batch.values, y, w, pw, reduction)
+    w = _broadcast_weight(parse_weights(weight, "--weight"), batch, "--weight")
+    pw = _broadcast_weight(parse_weights(pos_weight, "--pos-weight"), batch, "--pos-weight")
+    calc = _run_step(
+        steps.binary_cross_entropy, batch.values, y, _rows(w, batch), _rows(pw, batch), reduction=reduction
+    )
     emit_calculation(_checked(out.check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
+
+
+def _broadcast_weight(weight: np.ndarray | None, batch: Batch, option: str) -> np.ndarray | None:
+    """A weight broadcast to the input's own shape, as PyTorch broadcasts it (and refuses what it refuses)."""
+    if weight is None:
+        return None
+    try:
+        return steps.broadcast_like(weight, batch.layout.shape, option)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
+def _rows(full: np.ndarray | None, batch: Batch) -> np.ndarray | None:
+    return None if full is None else batch.layout.rows(full)
 
 
 @app.command(cls=NumberCommand)

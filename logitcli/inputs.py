@@ -194,9 +194,9 @@ def _parse_objects(text: str, where: str, source: Source) -> Batch:
         batch.values,
         classes=classes,
         inputs=inputs,
-        one_example=batch.one_example,
         extra=extra,
         upstream=_upstream_notes(first),
+        layout=batch.layout,
     )
 
 
@@ -244,7 +244,7 @@ def _parse_plain(text: str, where: str) -> Batch:
     batch = _make_batch(rows, one_example=len(rows) == 1, where=where)
     if classes is not None and len(classes) != batch.n_classes:
         raise InputError(f"the header of {where} names {len(classes)} classes but rows have {batch.n_classes} values")
-    return Batch(batch.values, classes=classes, one_example=batch.one_example)
+    return Batch(batch.values, classes=classes, layout=batch.layout)
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -272,35 +272,52 @@ def to_float(value: Any, where: str) -> float:
 
 
 def to_array(data: Any, where: str) -> np.ndarray:
-    """A nested list (or array) to float64, with clear words for ragged rows and words."""
+    """A nested list (or array) of any depth to float64, with clear words for ragged rows and words."""
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "biuf":
             raise InputError(f"{where} holds {data.dtype} values, not numbers")
         return data.astype(np.float64, copy=False)
     if not isinstance(data, list):
         return np.array([to_float(data, where)])
-    if data and isinstance(data[0], list):
-        lengths = {len(row) if isinstance(row, list) else -1 for row in data}
-        if len(lengths) != 1 or -1 in lengths:
+    shape = _nested_shape(data)
+    flat: list[float] = []
+    _flatten(data, shape, 0, flat, where)
+    return np.array(flat, dtype=np.float64).reshape(shape)
+
+
+def _nested_shape(data: list) -> tuple[int, ...]:
+    """The shape a rectangular nested list has, read along its first elements."""
+    shape = []
+    probe: Any = data
+    while isinstance(probe, list):
+        shape.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+    return tuple(shape)
+
+
+def _flatten(node: list, shape: tuple[int, ...], depth: int, flat: list[float], where: str) -> None:
+    """Every number in C order; a list of the wrong length (or a number where a list belongs) is ragged."""
+    if depth == len(shape) - 1:
+        if any(isinstance(v, list) for v in node):
+            raise InputError(f"ragged rows in {where}: mix of numbers and lists")
+        flat.extend(to_float(v, where) for v in node)
+        return
+    for child in node:
+        if not isinstance(child, list) or len(child) != shape[depth + 1]:
             raise InputError(f"ragged rows in {where}: every example must have the same number of values")
-        if any(isinstance(v, list) for row in data for v in row):
-            raise InputError(f"{where} is nested more than 2 levels: give one row of logits per example")
-        return np.array([[to_float(v, where) for v in row] for row in data], dtype=np.float64)
-    if any(isinstance(v, list) for v in data):
-        raise InputError(f"ragged rows in {where}: mix of numbers and lists")
-    return np.array([to_float(v, where) for v in data], dtype=np.float64)
+        _flatten(child, shape, depth + 1, flat, where)
 
 
 def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch:
+    """Any shape PyTorch takes: (C,) one example, (N, C) a batch, (N, C, d1, ..., dk) classes on axis 1."""
     values = to_array(data, where)
-    if values.ndim == 1:
-        values = values[None, :]
-        one_example = True
-    if values.ndim != 2:
-        raise InputError(f"{where} has {values.ndim} dimensions: give one row of logits per example (1-D or 2-D)")
+    if values.ndim == 0 or (one_example and values.ndim == 2 and values.shape[0] == 1):
+        values = values.reshape(-1)  # numbers typed as arguments, or one line of text: one example, (C,)
     if values.size == 0:
         raise InputError(f"empty input in {where}: expected at least one number")
-    return Batch(values, one_example=one_example)
+    return Batch.from_array(values)
 
 
 def resolve_batch(values: list[str], file: str | None, source: Source = "logits") -> Arguments:

@@ -58,6 +58,7 @@ def check(
     calc: Calculation,
     values: np.ndarray,
     targets: np.ndarray | None = None,
+    result: np.ndarray | float | None = None,
     **options: Any,
 ) -> TorchCheck | None:
     """Run the PyTorch function for `calc.command` on `values` and compare with `calc.result`.
@@ -73,7 +74,8 @@ def check(
         return None
     settings = {**calc.details, **options}
     expected = _torch_result(torch, calc.command, values, targets, settings)
-    return compare(function_name(calc), np.asarray(calc.result, dtype=np.float64), expected)
+    ours = calc.result if result is None else result
+    return compare(function_name(calc), np.asarray(ours, dtype=np.float64), expected)
 
 
 def compare(function: str, ours: np.ndarray, theirs: np.ndarray) -> TorchCheck:
@@ -96,10 +98,11 @@ def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndar
     if command == "sigmoid":
         out = torch.sigmoid(x)
     elif command == "softmax":
-        out = torch.softmax(x / float(o.get("temperature", 1.0)), dim=1)
+        out = torch.softmax(x / float(o.get("temperature", 1.0)), dim=1 if x.ndim > 1 else 0)
     elif command in ("nll", "xent"):
         t = _tensor(torch, targets)
-        t = t.long() if t.ndim == 1 else t
+        soft = tuple(t.shape) == tuple(x.shape)  # PyTorch's own rule: the input's shape means probabilities
+        t = t if soft else t.long()
         common = {
             "weight": _tensor(torch, o.get("weight")),
             "reduction": o.get("reduction", "mean"),
@@ -107,7 +110,7 @@ def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndar
         if command == "nll":
             out = functional.nll_loss(x, t, ignore_index=int(o.get("ignore_index", DEFAULT_IGNORE_INDEX)), **common)
         else:
-            extra = {} if t.ndim == 2 else {"ignore_index": int(o.get("ignore_index", DEFAULT_IGNORE_INDEX))}
+            extra = {"ignore_index": int(o.get("ignore_index", DEFAULT_IGNORE_INDEX))}
             smoothing = float(o.get("label_smoothing", 0.0))
             out = functional.cross_entropy(x, t, label_smoothing=smoothing, **extra, **common)
     elif command == "bce":

@@ -21,6 +21,7 @@ from logitcli.steps.calculation import (
     Note,
     Reduction,
     Step,
+    broadcast_like,
     check_reduction,
 )
 from logitcli.steps.nll import looks_like_probabilities, nll
@@ -36,6 +37,7 @@ __all__ = [
     "Reduction",
     "Step",
     "binary_cross_entropy",
+    "broadcast_like",
     "check_reduction",
     "cross_entropy",
     "log_sigmoid",

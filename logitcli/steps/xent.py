@@ -63,6 +63,15 @@ def cross_entropy(
                 f"--ignore-index {ignore_index} with class probabilities: PyTorch refuses it "
                 "(ignore_index is not supported for floating point target); leave it out, or give a negative one"
             )
+        if ignore_index != DEFAULT_IGNORE_INDEX:
+            notes.append(
+                Note(
+                    "ignore_index_with_probabilities",
+                    f"--ignore-index {ignore_index} does nothing here: PyTorch ignores ignore_index when the "
+                    "targets are class probabilities (only a negative one is allowed).",
+                    {"value": str(ignore_index)},
+                )
+            )
         return _soft_cross_entropy(x, log_p, targets.astype(np.float64), w, reduction, smoothing, steps, notes)
     check_class_targets(targets, n, c, ignore_index)
     targets = targets.astype(np.int64)
