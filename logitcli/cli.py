@@ -265,17 +265,34 @@ def bce(
         str | None, typer.Option("--pos-weight", help="Weight of the positive term, one per class.")
     ] = None,
     reduction: opt.Reduction = "mean",
+    probs: Annotated[
+        bool,
+        typer.Option("--probs", help="The input is probabilities: F.binary_cross_entropy (no --pos-weight)."),
+    ] = False,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own."""
+    """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own.
+
+    With --probs the input is probabilities (a sigmoid already applied) and the loss is F.binary_cross_entropy,
+    each log clamped at -100 as PyTorch clamps it.
+    """
     _check_reduction(reduction)
+    if probs and pos_weight is not None:
+        raise InputError(
+            "--pos-weight does not go with --probs: PyTorch's binary_cross_entropy has no pos_weight "
+            "(binary_cross_entropy_with_logits has); give logits without --probs to use it"
+        )
     batch = load_batch(values, file, model, out).with_class_axis(-1)  # PyTorch broadcasts pos_weight on the last
     if targets is None:
         raise InputError("bce needs --targets: one 0/1 (or probability) per logit, e.g. --targets 1,0,1")
     y = parse_binary_targets(targets, batch)
     w = _broadcast_weight(parse_weights(weight, "--weight"), batch, "--weight")
+    if probs:
+        calc = _run_step(steps.binary_cross_entropy_probs, batch.values, y, _rows(w, batch), reduction=reduction)
+        emit_calculation(_checked(out.check, calc, batch, y, weight=w), batch, out)
+        return
     pw = _broadcast_weight(parse_weights(pos_weight, "--pos-weight"), batch, "--pos-weight")
     calc = _run_step(
         steps.binary_cross_entropy, batch.values, y, _rows(w, batch), _rows(pw, batch), reduction=reduction

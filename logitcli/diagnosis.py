@@ -63,14 +63,17 @@ SOURCES: dict[str, dict[str, tuple[tuple[str, Mode], ...]]] = {
         "log_sigmoid": (("logits", "cell"),),
         "log_one_minus_sigmoid": (("logits", "cell"),),
         "log_weight": (("pos_weight", "cell"), ("target", "cell")),
-        "loss": (("logits", "cell"), ("target", "cell"), ("log_weight", "cell"), ("weight", "cell")),
-        "sum": (("loss", "all"),),
-        "mean": (("loss", "all"),),
-    },
-    "bce_probs": {
-        "log_p": (("probs", "cell"),),
+        "log_p": (("probs", "cell"),),  # bce --probs
         "log_one_minus_p": (("probs", "cell"),),
-        "loss": (("target", "cell"), ("log_p", "cell"), ("log_one_minus_p", "cell"), ("weight", "cell")),
+        "loss": (
+            ("logits", "cell"),
+            ("probs", "cell"),
+            ("target", "cell"),
+            ("log_weight", "cell"),
+            ("log_p", "cell"),
+            ("log_one_minus_p", "cell"),
+            ("weight", "cell"),
+        ),
         "sum": (("loss", "all"),),
         "mean": (("loss", "all"),),
     },
@@ -311,11 +314,11 @@ def _reduction_cause(calc: Calculation, step: Step, kind: Kind) -> tuple[str, di
 
 
 def _loss_cause(calc: Calculation, step: Step, cell: tuple[int, ...], kind: Kind) -> tuple[str, dict] | None:
-    if calc.command == "bce":
+    if calc.command == "bce" and _has(calc, "logits"):
         return _bce_loss_cause(calc, step, cell, kind)
     if calc.command == "xent" and _has(calc, "terms"):
         return _sum_cause(calc, step, cell, kind)
-    if calc.command in ("nll", "bce_probs"):
+    if calc.command in ("nll", "bce"):
         return _product_cause(calc, step, cell, kind)
     if kind == "nan":  # xent with label smoothing: (1 - ε)·nll + ε/C·smooth
         return "nan_inf_minus_inf", {"detail": "(1 - ε)·nll + ε/C·smooth"}
@@ -327,7 +330,7 @@ _CAUSES["loss"] = _loss_cause
 
 def _bce_limit(calc: Calculation, origin: Origin, names: _Names) -> Note | None:
     """Where PyTorch's bce is nan at an infinite logit but the loss has a limit: say the limit too."""
-    if calc.command != "bce" or origin.step.name != "loss" or origin.kind != "nan":
+    if calc.command != "bce" or origin.step.name != "loss" or origin.kind != "nan" or not _has(calc, "logits"):
         return None
     cell = origin.cell
     x = float(_at(calc.step("logits").values, cell))

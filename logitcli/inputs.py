@@ -161,6 +161,11 @@ def _load_json(text: str, where: str) -> Any:
         raise InputError(f"broken JSON in {where}: {error.msg} at line {error.lineno} column {error.colno}") from None
 
 
+def load_json(text: str, where: str) -> Any:
+    """JSON as the input reads it (bare nan, inf, -inf welcome), for options that take JSON arrays too."""
+    return _load_json(text, where)
+
+
 def _parse_objects(text: str, where: str, source: Source) -> Batch:
     """One logitcli JSON object, or JSON lines (one object per example, as `--jsonl` writes)."""
     try:

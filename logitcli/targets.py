@@ -17,7 +17,7 @@ import numpy as np
 
 from logitcli.batch import Batch
 from logitcli.errors import InputError
-from logitcli.inputs import looks_like_numbers, read_file, to_array
+from logitcli.inputs import load_json, looks_like_numbers, read_file, to_array
 
 
 def parse_class_targets(
@@ -56,10 +56,7 @@ def _tokens(text: str, option: str = "--targets") -> list[str] | np.ndarray:
     """A JSON array (numbers as an array, names as strings), or comma-separated words."""
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as error:
-            raise InputError(f"broken JSON in {option}: {error.msg}") from None
+        data = load_json(stripped, option)  # bare nan, inf, -inf welcome, as in the input
         if isinstance(data, list) and data and all(isinstance(v, str) for v in data):
             return [str(v) for v in data]
         return to_array(data, option)

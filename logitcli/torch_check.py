@@ -42,6 +42,8 @@ class TorchCheck:
 
 def function_name(calc: Calculation) -> str:
     """The PyTorch function `check` would compare with; known without importing torch."""
+    if calc.command == "bce" and calc.details.get("input") == "probabilities":
+        return "torch.nn.functional.binary_cross_entropy"
     return FUNCTIONS[calc.command]
 
 
@@ -113,6 +115,10 @@ def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndar
             extra = {"ignore_index": int(o.get("ignore_index", DEFAULT_IGNORE_INDEX))}
             smoothing = float(o.get("label_smoothing", 0.0))
             out = functional.cross_entropy(x, t, label_smoothing=smoothing, **extra, **common)
+    elif command == "bce" and o.get("input") == "probabilities":
+        out = functional.binary_cross_entropy(
+            x, _tensor(torch, targets), weight=_tensor(torch, o.get("weight")), reduction=o.get("reduction", "mean")
+        )
     elif command == "bce":
         out = functional.binary_cross_entropy_with_logits(
             x,

@@ -14,6 +14,7 @@ One module per function (`sigmoid`, `softmax`, `nll`, `xent`, `bce`), with what 
 """
 
 from logitcli.steps.bce import binary_cross_entropy
+from logitcli.steps.bce_probs import binary_cross_entropy_probs
 from logitcli.steps.calculation import (
     DEFAULT_IGNORE_INDEX,
     REDUCTIONS,
@@ -37,6 +38,7 @@ __all__ = [
     "Reduction",
     "Step",
     "binary_cross_entropy",
+    "binary_cross_entropy_probs",
     "broadcast_like",
     "check_reduction",
     "cross_entropy",
