@@ -142,13 +142,13 @@ def _checked(
     calc = _diagnosed(calc, batch)
     if not enabled:
         return calc
-    from logitcli.torch_check import check
+    from logitcli.torch_check import check, describe
 
     torch_targets = None if targets is None else batch.shaped(targets)
     found = check(calc, batch.original(), torch_targets, result=batch.shaped(calc.result), **options)
     if found is None:
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
-    record = {"function": found.function, "max_abs_diff": found.max_abs_diff, "matches": found.matches}
+    record = {key: value for key, value in describe(found, found.function).items() if key != "torch"}
     return replace(calc, details={**calc.details, "torch_check": record})
 
 
