@@ -124,7 +124,8 @@ def reduce_loss(per_example: np.ndarray, reduction: str, denominator: float) -> 
     """Apply PyTorch's reduction; the mean divides by `denominator` (PyTorch's, not always N)."""
     if reduction == "none":
         return per_example, None
-    total = float(per_example.sum())
+    with quiet():  # inf + (-inf) = nan and an overflowing sum are answers here, not warnings
+        total = float(per_example.sum())
     if reduction == "sum":
         return total, Step("sum", "sum", np.float64(total), "Σ loss")
     with quiet():

@@ -47,7 +47,8 @@ def nll(
     with quiet():
         loss = -w_target * picked
     loss = np.where(kept, loss, 0.0)
-    denominator = float(w_target.sum())
+    with quiet():
+        denominator = float(w_target.sum())
     steps = [
         Step("input", "log p", x, "log-probabilities"),
         Step("target", "target", targets.astype(np.float64), "class index"),

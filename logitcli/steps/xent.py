@@ -89,7 +89,8 @@ def cross_entropy(
     if w is not None or not kept.all():
         steps.append(Step("weight", "w[target]", w_target, "weight[target_n] (0 if ignored)"))
     steps.append(Step("nll", "nll", nll_term, "-w[target] · log p[target]"))
-    denominator = float(w_target.sum())
+    with quiet():
+        denominator = float(w_target.sum())
     if smoothing > 0.0:
         eps = smoothing
         with quiet():
