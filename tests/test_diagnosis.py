@@ -136,3 +136,18 @@ def test_tables_print_the_diagnosis(run) -> None:
     text = " ".join(out.stdout.split())
     assert "mean = nan" in text
     assert "the mean divides by sum of w[target] over kept examples, which is 0 here" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["nan", "inf", "-inf", "--targets", "1"],
+        ["-inf", "-inf", "--targets", "0"],
+        ["[[[1, nan], [3, 4]], [[1, 2], [inf, 4]]]", "--targets", "[[0, 1], [1, 1]]"],
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_explain_walks_nan_and_k_dim_numbers(run, args, lang) -> None:
+    out = run("explain", *args, "--lang", lang)
+    assert out.code == 0, out.stderr
+    assert ("NaN" in out.stdout or "nan" in out.stdout) and out.stderr == ""

@@ -488,7 +488,7 @@ def _your_sigmoid(w: _Writer, batch: Batch, k: int | None) -> Section:
     calc = steps.sigmoid(x)
     shown = _top_classes(batch, 0, k)
     names = batch.class_names()
-    marks = [(w.word("mark_yours", name=names[i]), float(x[0, i])) for i in shown]
+    marks = [(w.word("mark_yours", name=names[i]), float(x[0, i])) for i in shown if not np.isnan(x[0, i])]
     blocks: list[Block] = [
         *w.say("sigmoid", "yours"),
         w.table("", calc, batch, x, top_k=k),
