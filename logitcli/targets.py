@@ -29,6 +29,9 @@ def parse_class_targets(
     (given that index, as PyTorch's ignore_index does) with a note on stderr, instead of an error.
     """
     path = Path(text)
+    if path.suffix.lower() == ".npy" and path.is_file():
+        array = _load_npy(path)  # label maps for K-dim input: indices (integers) or probabilities (floats)
+        return _as_class_targets(array.astype(np.float64), batch, allow_soft, floats=array.dtype.kind == "f")
     if not text.lstrip().startswith(("[", "{")) and path.suffix and path.is_file():
         return _from_file(path, batch, allow_soft, ignore_index)
     tokens = _tokens(text)
@@ -42,6 +45,16 @@ def parse_class_targets(
         array = np.array([_class_index(t, batch) for t in tokens], dtype=np.float64)
         floats = False
     return _as_class_targets(array, batch, allow_soft, floats)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise InputError(f"{path} is not a readable .npy array ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{path} holds {array.dtype} values, not numbers")
+    return np.atleast_1d(array)
 
 
 FLOAT_TOKEN_RE = re.compile(r"\d[.eE]|\.\d|\b(?:nan|inf|infinity)\b", re.IGNORECASE)

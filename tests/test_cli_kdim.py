@@ -148,3 +148,16 @@ def test_nested_json_input_of_three_dimensions(run) -> None:
     doc = run("softmax", "[[[1, 2], [3, 4]]]", "--json").json()
     expected = torch.softmax(tensor([[[1, 2], [3, 4]]]), dim=1)
     np.testing.assert_allclose(numbers(doc["result"]), expected.numpy(), rtol=1e-12)
+
+
+def test_label_maps_from_npy_files(run, seg, tmp_path) -> None:
+    """Segmentation targets come as arrays: integers are class indices, floats class probabilities."""
+    np.save(tmp_path / "labels.npy", INDICES)
+    np.save(tmp_path / "probs.npy", PROBS)
+    hard = run("xent", "-f", seg, "--targets", str(tmp_path / "labels.npy"), "-r", "none").json()
+    np.testing.assert_allclose(
+        numbers(hard["result"]), F.cross_entropy(tensor(X), torch.tensor(INDICES), reduction="none").numpy(), rtol=1e-12
+    )
+    soft = run("xent", "-f", seg, "--targets", str(tmp_path / "probs.npy")).json()
+    assert soft["targets"] == "class probabilities"
+    np.testing.assert_allclose(soft["result"], F.cross_entropy(tensor(X), tensor(PROBS)).item(), rtol=1e-12)
