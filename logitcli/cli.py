@@ -18,6 +18,7 @@ from logitcli import __version__, steps
 from logitcli import options as opt
 from logitcli.batch import Batch
 from logitcli.clickparts import LogitcliGroup, NumberCommand
+from logitcli.diagnosis import diagnose, upstream_notes
 from logitcli.errors import InputError, RunError
 from logitcli.inputs import Source, resolve_batch
 from logitcli.options import ModelArgs, shared_options
@@ -137,16 +138,26 @@ def _run_step(step: object, *args: object, **kwargs: object) -> steps.Calculatio
 def _checked(
     enabled: bool, calc: steps.Calculation, batch: Batch, targets: np.ndarray | None = None, **options: object
 ) -> steps.Calculation:
-    """--check: run the same call through torch.nn.functional and record how far apart the results are."""
+    """The diagnosis of any NaN or infinity, and with --check the same call through torch.nn.functional."""
+    calc = _diagnosed(calc, batch)
     if not enabled:
         return calc
-    from logitcli.torch_check import check
+    from logitcli.torch_check import check, describe
 
-    found = check(calc, batch.values, targets, **options)
+    torch_targets = None if targets is None else batch.shaped(targets)
+    found = check(calc, batch.original(), torch_targets, result=batch.shaped(calc.result), **options)
     if found is None:
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
-    record = {"function": found.function, "max_abs_diff": found.max_abs_diff, "matches": found.matches}
+    record = {key: value for key, value in describe(found, found.function).items() if key != "torch"}
     return replace(calc, details={**calc.details, "torch_check": record})
+
+
+def _diagnosed(calc: steps.Calculation, batch: Batch) -> steps.Calculation:
+    """Where each NaN and infinity first appeared, and why, as notes after the step functions' own."""
+    found = diagnose(calc, batch.example_names(), batch.class_names())
+    if any(note.id in ("nan_input", "inf_input") for note in found):
+        found += upstream_notes(batch.upstream)
+    return replace(calc, notes=calc.notes + found) if found else calc
 
 
 Targets = Annotated[
@@ -228,14 +239,12 @@ def xent(
     Targets are class indices (or names), or class probabilities of the logits' shape (soft targets).
     """
     _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise InputError(f"--label-smoothing must be in [0, 1], got {label_smoothing:g}")
+    if label_smoothing > 1.0:
+        raise InputError(f"--label-smoothing must be at most 1 (PyTorch refuses more), got {label_smoothing:g}")
     batch = load_batch(values, file, model, out)
     target_array = parse_class_targets(
         _require_targets(targets, "xent"), batch, allow_soft=True, ignore_index=ignore_index
     )
-    if target_array.ndim == 2 and ignore_index != steps.DEFAULT_IGNORE_INDEX:
-        raise InputError("--ignore-index applies to class-index targets, not to class probabilities")
     class_weight = parse_weights(weight, "--weight")
     calc = _run_step(
         steps.cross_entropy, batch.values, target_array, class_weight, ignore_index, reduction, label_smoothing
@@ -256,20 +265,53 @@ def bce(
         str | None, typer.Option("--pos-weight", help="Weight of the positive term, one per class.")
     ] = None,
     reduction: opt.Reduction = "mean",
+    probs: Annotated[
+        bool,
+        typer.Option("--probs", help="The input is probabilities: F.binary_cross_entropy (no --pos-weight)."),
+    ] = False,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own."""
+    """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own.
+
+    With --probs the input is probabilities (a sigmoid already applied) and the loss is F.binary_cross_entropy,
+    each log clamped at -100 as PyTorch clamps it.
+    """
     _check_reduction(reduction)
-    batch = load_batch(values, file, model, out)
+    if probs and pos_weight is not None:
+        raise InputError(
+            "--pos-weight does not go with --probs: PyTorch's binary_cross_entropy has no pos_weight "
+            "(binary_cross_entropy_with_logits has); give logits without --probs to use it"
+        )
+    batch = load_batch(values, file, model, out).with_class_axis(-1)  # PyTorch broadcasts pos_weight on the last
     if targets is None:
         raise InputError("bce needs --targets: one 0/1 (or probability) per logit, e.g. --targets 1,0,1")
     y = parse_binary_targets(targets, batch)
-    w = parse_weights(weight, "--weight")
-    pw = parse_weights(pos_weight, "--pos-weight")
-    calc = _run_step(steps.binary_cross_entropy, batch.values, y, w, pw, reduction)
+    w = _broadcast_weight(parse_weights(weight, "--weight"), batch, "--weight")
+    if probs:
+        calc = _run_step(steps.binary_cross_entropy_probs, batch.values, y, _rows(w, batch), reduction=reduction)
+        emit_calculation(_checked(out.check, calc, batch, y, weight=w), batch, out)
+        return
+    pw = _broadcast_weight(parse_weights(pos_weight, "--pos-weight"), batch, "--pos-weight")
+    calc = _run_step(
+        steps.binary_cross_entropy, batch.values, y, _rows(w, batch), _rows(pw, batch), reduction=reduction
+    )
     emit_calculation(_checked(out.check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
+
+
+def _broadcast_weight(weight: np.ndarray | None, batch: Batch, option: str) -> np.ndarray | None:
+    """A weight broadcast to the input's own shape, as PyTorch broadcasts it (and refuses what it refuses)."""
+    if weight is None:
+        return None
+    try:
+        return steps.broadcast_like(weight, batch.layout.shape, option)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
+def _rows(full: np.ndarray | None, batch: Batch) -> np.ndarray | None:
+    return None if full is None else batch.layout.rows(full)
 
 
 @app.command(cls=NumberCommand)

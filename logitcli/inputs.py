@@ -161,6 +161,11 @@ def _load_json(text: str, where: str) -> Any:
         raise InputError(f"broken JSON in {where}: {error.msg} at line {error.lineno} column {error.colno}") from None
 
 
+def load_json(text: str, where: str) -> Any:
+    """JSON as the input reads it (bare nan, inf, -inf welcome), for options that take JSON arrays too."""
+    return _load_json(text, where)
+
+
 def _parse_objects(text: str, where: str, source: Source) -> Batch:
     """One logitcli JSON object, or JSON lines (one object per example, as `--jsonl` writes)."""
     try:
@@ -190,7 +195,29 @@ def _parse_objects(text: str, where: str, source: Source) -> Batch:
     if inputs is not None and (not isinstance(inputs, list) or len(inputs) != batch.n_examples):
         inputs = None
     extra = {k: first[k] for k in ("model", "weights") if k in first}
-    return Batch(batch.values, classes=classes, inputs=inputs, one_example=batch.one_example, extra=extra)
+    return Batch(
+        batch.values,
+        classes=classes,
+        inputs=inputs,
+        extra=extra,
+        upstream=_upstream_notes(first),
+        layout=batch.layout,
+    )
+
+
+def _upstream_notes(obj: dict) -> tuple[tuple[str, str], ...]:
+    """What the writing command said about NaN and infinities in its output: `(command, text)` pairs."""
+    from logitcli.diagnosis import TEXTS
+
+    notes = obj.get("notes")
+    if not isinstance(notes, list):
+        return ()
+    command = str(obj.get("command", "?"))
+    return tuple(
+        (command, str(note["text"]))
+        for note in notes
+        if isinstance(note, dict) and note.get("id") in TEXTS and isinstance(note.get("text"), str)
+    )
 
 
 def _pick_key(obj: dict, source: Source) -> str | None:
@@ -222,7 +249,7 @@ def _parse_plain(text: str, where: str) -> Batch:
     batch = _make_batch(rows, one_example=len(rows) == 1, where=where)
     if classes is not None and len(classes) != batch.n_classes:
         raise InputError(f"the header of {where} names {len(classes)} classes but rows have {batch.n_classes} values")
-    return Batch(batch.values, classes=classes, one_example=batch.one_example)
+    return Batch(batch.values, classes=classes, layout=batch.layout)
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -250,41 +277,52 @@ def to_float(value: Any, where: str) -> float:
 
 
 def to_array(data: Any, where: str) -> np.ndarray:
-    """A nested list (or array) to float64, with clear words for ragged rows and words."""
+    """A nested list (or array) of any depth to float64, with clear words for ragged rows and words."""
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "biuf":
             raise InputError(f"{where} holds {data.dtype} values, not numbers")
         return data.astype(np.float64, copy=False)
     if not isinstance(data, list):
         return np.array([to_float(data, where)])
-    if data and isinstance(data[0], list):
-        lengths = {len(row) if isinstance(row, list) else -1 for row in data}
-        if len(lengths) != 1 or -1 in lengths:
+    shape = _nested_shape(data)
+    flat: list[float] = []
+    _flatten(data, shape, 0, flat, where)
+    return np.array(flat, dtype=np.float64).reshape(shape)
+
+
+def _nested_shape(data: list) -> tuple[int, ...]:
+    """The shape a rectangular nested list has, read along its first elements."""
+    shape = []
+    probe: Any = data
+    while isinstance(probe, list):
+        shape.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+    return tuple(shape)
+
+
+def _flatten(node: list, shape: tuple[int, ...], depth: int, flat: list[float], where: str) -> None:
+    """Every number in C order; a list of the wrong length (or a number where a list belongs) is ragged."""
+    if depth == len(shape) - 1:
+        if any(isinstance(v, list) for v in node):
+            raise InputError(f"ragged rows in {where}: mix of numbers and lists")
+        flat.extend(to_float(v, where) for v in node)
+        return
+    for child in node:
+        if not isinstance(child, list) or len(child) != shape[depth + 1]:
             raise InputError(f"ragged rows in {where}: every example must have the same number of values")
-        if any(isinstance(v, list) for row in data for v in row):
-            raise InputError(f"{where} is nested more than 2 levels: give one row of logits per example")
-        return np.array([[to_float(v, where) for v in row] for row in data], dtype=np.float64)
-    if any(isinstance(v, list) for v in data):
-        raise InputError(f"ragged rows in {where}: mix of numbers and lists")
-    return np.array([to_float(v, where) for v in data], dtype=np.float64)
+        _flatten(child, shape, depth + 1, flat, where)
 
 
 def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch:
+    """Any shape PyTorch takes: (C,) one example, (N, C) a batch, (N, C, d1, ..., dk) classes on axis 1."""
     values = to_array(data, where)
-    if values.ndim == 1:
-        values = values[None, :]
-        one_example = True
-    if values.ndim != 2:
-        raise InputError(f"{where} has {values.ndim} dimensions: give one row of logits per example (1-D or 2-D)")
+    if values.ndim == 0 or (one_example and values.ndim == 2 and values.shape[0] == 1):
+        values = values.reshape(-1)  # numbers typed as arguments, or one line of text: one example, (C,)
     if values.size == 0:
         raise InputError(f"empty input in {where}: expected at least one number")
-    if np.isnan(values).any():
-        row, col = np.argwhere(np.isnan(values))[0]
-        raise InputError(
-            f"NaN in {where} (example {row}, class {col}): logits must be real numbers or ±inf; "
-            "check what produced them"
-        )
-    return Batch(values, one_example=one_example)
+    return Batch.from_array(values)
 
 
 def resolve_batch(values: list[str], file: str | None, source: Source = "logits") -> Arguments:

@@ -22,6 +22,8 @@ _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 def jsonable(value: Any) -> Any:
     """numpy arrays and floats with nan/inf made JSON-safe; finite arrays stay arrays (fast path)."""
     if isinstance(value, np.ndarray):
+        if value.ndim == 0:  # PyTorch's 0-D results (one example, reduction "none") are JSON numbers
+            return jsonable(value.item())
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             return _strings_for_non_finite(value)
         return np.ascontiguousarray(value)
@@ -52,9 +54,9 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(jsonable(value), option=_OPTIONS)
 
 
-def shaped(values: np.ndarray, one_example: bool) -> np.ndarray:
-    """Drop the batch axis for a 1-D input, as PyTorch returns (C,) for a (C,) input."""
-    return values[0] if one_example and values.ndim >= 1 else values
+def shaped(values: np.ndarray | float, batch: Batch) -> np.ndarray | float:
+    """Values in PyTorch's shape for the batch's input: (C,) for a (C,) input, (N, C, d1, ...) for K-dim."""
+    return batch.shaped(values)
 
 
 def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) -> Iterator[tuple[str, Any]]:
@@ -65,18 +67,26 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
     yield "inputs", batch.inputs
     yield "classes", batch.classes
     if calc.steps and calc.steps[0].name == "logits":
-        yield "logits", shaped(batch.values, batch.one_example)
+        yield "logits", batch.original()
     for key, value in calc.details.items():
         yield key, value
     if include_steps:
-        yield "steps", [_step_document(step, batch.one_example) for step in calc.steps]
-    result = calc.result
-    yield "result", shaped(result, batch.one_example) if isinstance(result, np.ndarray) else result
-    yield "notes", list(calc.notes)
+        yield "steps", [_step_document(step, batch) for step in calc.steps]
+    yield "result", shaped(calc.result, batch)
+    yield "notes", [note_document(note) for note in calc.notes]
 
 
-def _step_document(step: Step, one_example: bool) -> dict[str, Any]:
-    values = step.values if step.per == "batch" else shaped(step.values, one_example)
+def note_document(note: str) -> dict[str, Any]:
+    """A note as JSON: its stable `id` (for scripts and translations), its English `text`, the values it names."""
+    document: dict[str, Any] = {"id": getattr(note, "id", "note"), "text": str(note)}
+    args = getattr(note, "args", None)
+    if args:
+        document["args"] = args
+    return document
+
+
+def _step_document(step: Step, batch: Batch) -> dict[str, Any]:
+    values = step.values if step.per == "batch" else shaped(step.values, batch)
     return {"name": step.name, "title": step.title, "formula": step.formula, "per": step.per, "values": values}
 
 
@@ -109,6 +119,8 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
         record: dict[str, Any] = {"command": calc.command, "index": row}
         if names is not None:
             record["input"] = names[row]
+        if not batch.layout.is_plain:
+            record["position"] = list(batch.layout.position(row))
         record["classes"] = batch.classes
         if calc.steps and calc.steps[0].name == "logits":
             record["logits"] = batch.values[row]
@@ -128,7 +140,7 @@ def logits_document(batch: Batch) -> dict[str, Any]:
         **batch.extra,
         "inputs": batch.inputs,
         "classes": batch.classes,
-        "logits": shaped(batch.values, batch.one_example),
+        "logits": batch.original(),
     }
 
 

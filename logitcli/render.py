@@ -205,8 +205,21 @@ def _batch_lines(calc: Calculation, precision: int) -> list[RenderableType]:
     if check:
         verdict = "matches" if check["matches"] else "DIFFERS from"
         style = "green" if check["matches"] else "bold red"
-        lines.append(Text(f"{verdict} {check['function']}, max difference {check['max_abs_diff']:.1e}", style=style))
+        lines.append(Text(_check_line(verdict, check), style=style))
     return lines
+
+
+def _check_line(verdict: str, check: dict) -> str:
+    """--check in one line: the verdict, the tolerances it was judged by, and how far apart the results are."""
+    line = (
+        f"{verdict} {check['function']} (rtol {check['rtol']:.0e}, atol {check['atol']:.1e}): "
+        f"max difference {check['max_abs_diff']:.1e} absolute, {check['max_rel_diff']:.1e} relative"
+    )
+    if check.get("shape") != check.get("torch_shape"):
+        line += f"; shape {tuple(check['shape'])} but PyTorch's is {tuple(check['torch_shape'])}"
+    elif not check.get("same_non_finite", True):
+        line += "; nan/inf in different places"
+    return line
 
 
 def logits_renderables(batch: Batch, *, precision: int = 4, top_k: int | None = None, max_rows: int = 20) -> list:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from logitcli.batch import Batch
 from logitcli.errors import InputError
-from logitcli.inputs import looks_like_numbers, read_file, to_array
+from logitcli.inputs import load_json, looks_like_numbers, read_file, to_array
 
 
 def parse_class_targets(
@@ -28,26 +29,47 @@ def parse_class_targets(
     (given that index, as PyTorch's ignore_index does) with a note on stderr, instead of an error.
     """
     path = Path(text)
+    if path.suffix.lower() == ".npy" and path.is_file():
+        array = _load_npy(path)  # label maps for K-dim input: indices (integers) or probabilities (floats)
+        return _as_class_targets(array.astype(np.float64), batch, allow_soft, floats=array.dtype.kind == "f")
     if not text.lstrip().startswith(("[", "{")) and path.suffix and path.is_file():
         return _from_file(path, batch, allow_soft, ignore_index)
     tokens = _tokens(text)
     if isinstance(tokens, np.ndarray):
         array = tokens
+        floats = _written_as_floats(text)
     elif all(looks_like_numbers(t) for t in tokens):
         array = to_array([float(t) for t in tokens], "--targets")
+        floats = _written_as_floats(text)
     else:
         array = np.array([_class_index(t, batch) for t in tokens], dtype=np.float64)
-    return _as_class_targets(array, batch, allow_soft)
+        floats = False
+    return _as_class_targets(array, batch, allow_soft, floats)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise InputError(f"{path} is not a readable .npy array ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{path} holds {array.dtype} values, not numbers")
+    return np.atleast_1d(array)
+
+
+FLOAT_TOKEN_RE = re.compile(r"\d[.eE]|\.\d|\b(?:nan|inf|infinity)\b", re.IGNORECASE)
+
+
+def _written_as_floats(text: str) -> bool:
+    """PyTorch tells class probabilities from class indices by dtype: `1.0, 0.0` are floats, `1, 0` integers."""
+    return bool(FLOAT_TOKEN_RE.search(text))
 
 
 def _tokens(text: str, option: str = "--targets") -> list[str] | np.ndarray:
     """A JSON array (numbers as an array, names as strings), or comma-separated words."""
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as error:
-            raise InputError(f"broken JSON in {option}: {error.msg}") from None
+        data = load_json(stripped, option)  # bare nan, inf, -inf welcome, as in the input
         if isinstance(data, list) and data and all(isinstance(v, str) for v in data):
             return [str(v) for v in data]
         return to_array(data, option)
@@ -66,9 +88,32 @@ def _class_index(name: str, batch: Batch) -> int:
     return lookup[name.lower()]
 
 
-def _as_class_targets(array: np.ndarray, batch: Batch, allow_soft: bool) -> np.ndarray:
+def _as_class_targets(array: np.ndarray, batch: Batch, allow_soft: bool, floats: bool = False) -> np.ndarray:
+    """Class probabilities where PyTorch would take them (the input's shape, written as floats), else indices.
+
+    For a K-dim input (N, C, d1, ..., dk), indices come as (N, d1, ..., dk) and probabilities as the input's
+    shape; both are laid out as the batch's rows (one per position).
+    """
+    layout = batch.layout
+    if not layout.is_plain and array.ndim > 1:
+        if array.shape == layout.positions:
+            array = array.reshape(-1)
+        elif array.shape == layout.shape:
+            if not allow_soft:
+                raise InputError("nll takes one class index per position, not class probabilities")
+            return layout.rows(array)
+        else:
+            raise InputError(
+                f"--targets has shape {_shape_text(array.shape)}: for input of shape {_shape_text(layout.shape)} "
+                f"give class indices of shape {_shape_text(layout.positions)}"
+                + (f" or class probabilities of shape {_shape_text(layout.shape)}" if allow_soft else "")
+            )
     if array.ndim == 2 or (
-        allow_soft and batch.one_example and array.size == batch.n_classes > 1 and not np.all(array == np.round(array))
+        allow_soft
+        and batch.one_example
+        and array.size == batch.n_classes
+        and (floats or not np.all(array == np.round(array)))
+        and (batch.n_classes > 1 or floats)
     ):
         if not allow_soft:
             raise InputError("nll takes one class index per example, not class probabilities")
@@ -84,11 +129,15 @@ def _as_class_targets(array: np.ndarray, batch: Batch, allow_soft: bool) -> np.n
     return array.astype(np.int64)
 
 
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
 def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
-    """bce targets: 0/1 or probabilities, one per logit (a flat list is reshaped to the logits)."""
+    """bce targets: 0/1 or probabilities, one per logit (a flat list is reshaped to the logits), as the batch's rows."""
     path = Path(text)
     if not text.lstrip().startswith("[") and path.suffix and path.is_file():
-        array = read_file(text).values
+        array = read_file(text).original()
     else:
         tokens = _tokens(text)
         if not isinstance(tokens, np.ndarray):
@@ -101,9 +150,7 @@ def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
         raise InputError(
             f"got {array.size} target(s) for {batch.values.size} logit(s): bce needs one 0/1 target per logit"
         )
-    if np.isnan(array).any():
-        raise InputError("NaN in --targets: bce targets are 0, 1 or probabilities")
-    return array.reshape(batch.values.shape)
+    return batch.layout.rows(array.reshape(batch.layout.shape))
 
 
 def parse_weights(text: str | None, option: str) -> np.ndarray | None:
@@ -118,8 +165,6 @@ def parse_weights(text: str | None, option: str) -> np.ndarray | None:
         if bad:
             raise InputError(f"{bad[0]!r} in {option} is not a number: give one weight per class, like 0.2,1,3")
         array = to_array([float(t) for t in tokens], option)
-    if np.isnan(array).any() or np.isinf(array).any():
-        raise InputError(f"{option} must be finite numbers")
     return array
 
 

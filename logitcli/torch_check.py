@@ -23,25 +23,43 @@ FUNCTIONS: dict[str, str] = {
     "bce": "torch.nn.functional.binary_cross_entropy_with_logits",
 }
 
-#: Differences at or below this count as equal (float64 results may differ in the last bits).
-TOLERANCE = 1e-12
+#: Equal within float64 rounding: |ours - theirs| <= ATOL_PER_UNIT · scale + RTOL · |theirs|, entry by entry.
+#: Rounding errors scale with the numbers a result is computed from, not with the result (a loss of 1e-3 from
+#: terms of 1e6 carries errors of 1e-10), so the absolute part scales with the calculation's largest |value|.
+RTOL = 1e-9
+ATOL_PER_UNIT = 1e-12
 
 
 @dataclass(frozen=True)
 class TorchCheck:
-    """How far logitcli's result is from PyTorch's (float64, same call, same options)."""
+    """How far logitcli's result is from PyTorch's (float64, same call, same options), and the tolerances used.
+
+    NaN matches NaN, an infinity matches the same infinity; the shapes must be PyTorch's too.
+    """
 
     function: str
     max_abs_diff: float
     same_non_finite: bool = True
+    max_rel_diff: float = 0.0
+    rtol: float = RTOL
+    atol: float = ATOL_PER_UNIT
+    within_tolerance: bool = True
+    shape: tuple[int, ...] = ()
+    torch_shape: tuple[int, ...] = ()
+
+    @property
+    def same_shape(self) -> bool:
+        return self.shape == self.torch_shape
 
     @property
     def matches(self) -> bool:
-        return self.same_non_finite and self.max_abs_diff <= TOLERANCE
+        return self.same_shape and self.same_non_finite and self.within_tolerance
 
 
 def function_name(calc: Calculation) -> str:
     """The PyTorch function `check` would compare with; known without importing torch."""
+    if calc.command == "bce" and calc.details.get("input") == "probabilities":
+        return "torch.nn.functional.binary_cross_entropy"
     return FUNCTIONS[calc.command]
 
 
@@ -58,6 +76,7 @@ def check(
     calc: Calculation,
     values: np.ndarray,
     targets: np.ndarray | None = None,
+    result: np.ndarray | float | None = None,
     **options: Any,
 ) -> TorchCheck | None:
     """Run the PyTorch function for `calc.command` on `values` and compare with `calc.result`.
@@ -73,20 +92,51 @@ def check(
         return None
     settings = {**calc.details, **options}
     expected = _torch_result(torch, calc.command, values, targets, settings)
-    return compare(function_name(calc), np.asarray(calc.result, dtype=np.float64), expected)
+    ours = calc.result if result is None else result
+    return compare(function_name(calc), np.asarray(ours, dtype=np.float64), expected, atol=absolute_tolerance(calc))
 
 
-def compare(function: str, ours: np.ndarray, theirs: np.ndarray) -> TorchCheck:
-    """Max |ours - theirs| over finite entries; nan, inf and -inf must sit in the same places."""
-    ours, theirs = np.broadcast_arrays(np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64))
-    finite = np.isfinite(ours) & np.isfinite(theirs)
+#: The article's naive forms, shown beside the stable ones: the result is not computed from them.
+NAIVE_STEPS = {"exp", "sum_exp", "neg_x", "exp_neg_x", "one_plus_exp_neg_x"}
+
+
+def absolute_tolerance(calc: Calculation) -> float:
+    """ATOL_PER_UNIT times the largest finite |value| the result is computed from (at least 1)."""
+    scale = 1.0
+    for step in calc.steps:
+        if step.name in NAIVE_STEPS:
+            continue
+        values = np.abs(np.asarray(step.values, dtype=np.float64))
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            scale = max(scale, float(finite.max()))
+    return ATOL_PER_UNIT * scale
+
+
+def compare(
+    function: str, ours: np.ndarray, theirs: np.ndarray, rtol: float = RTOL, atol: float = ATOL_PER_UNIT
+) -> TorchCheck:
+    """Entry by entry: |ours - theirs| <= atol + rtol · |theirs|; nan, inf and -inf must sit in the same places."""
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    shape, torch_shape = tuple(ours.shape), tuple(theirs.shape)
+    if shape != torch_shape:
+        if ours.size != theirs.size:
+            return TorchCheck(function, np.inf, False, np.inf, rtol, atol, False, shape, torch_shape)
+        ours = ours.reshape(torch_shape)
     same = bool(
-        (np.isfinite(ours) == np.isfinite(theirs)).all()
-        and (np.isnan(ours) == np.isnan(theirs)).all()
+        (np.isnan(ours) == np.isnan(theirs)).all()
+        and (np.isinf(ours) == np.isinf(theirs)).all()
         and (ours[np.isinf(ours)] == theirs[np.isinf(ours)]).all()
     )
-    diff = float(np.abs(ours[finite] - theirs[finite]).max()) if finite.any() else 0.0
-    return TorchCheck(function, diff, same)
+    finite = np.isfinite(ours) & np.isfinite(theirs)
+    diff = np.abs(ours[finite] - theirs[finite])
+    size = np.abs(theirs[finite])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
+    max_abs = float(diff.max()) if diff.size else 0.0
+    max_rel = float(relative.max()) if relative.size else 0.0
+    within = bool((diff <= atol + rtol * size).all())
+    return TorchCheck(function, max_abs, same, max_rel, rtol, atol, within, shape, torch_shape)
 
 
 def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndarray | None, o: dict) -> np.ndarray:
@@ -96,10 +146,11 @@ def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndar
     if command == "sigmoid":
         out = torch.sigmoid(x)
     elif command == "softmax":
-        out = torch.softmax(x / float(o.get("temperature", 1.0)), dim=1)
+        out = torch.softmax(x / float(o.get("temperature", 1.0)), dim=1 if x.ndim > 1 else 0)
     elif command in ("nll", "xent"):
         t = _tensor(torch, targets)
-        t = t.long() if t.ndim == 1 else t
+        soft = tuple(t.shape) == tuple(x.shape)  # PyTorch's own rule: the input's shape means probabilities
+        t = t if soft else t.long()
         common = {
             "weight": _tensor(torch, o.get("weight")),
             "reduction": o.get("reduction", "mean"),
@@ -107,9 +158,13 @@ def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndar
         if command == "nll":
             out = functional.nll_loss(x, t, ignore_index=int(o.get("ignore_index", DEFAULT_IGNORE_INDEX)), **common)
         else:
-            extra = {} if t.ndim == 2 else {"ignore_index": int(o.get("ignore_index", DEFAULT_IGNORE_INDEX))}
+            extra = {"ignore_index": int(o.get("ignore_index", DEFAULT_IGNORE_INDEX))}
             smoothing = float(o.get("label_smoothing", 0.0))
             out = functional.cross_entropy(x, t, label_smoothing=smoothing, **extra, **common)
+    elif command == "bce" and o.get("input") == "probabilities":
+        out = functional.binary_cross_entropy(
+            x, _tensor(torch, targets), weight=_tensor(torch, o.get("weight")), reduction=o.get("reduction", "mean")
+        )
     elif command == "bce":
         out = functional.binary_cross_entropy_with_logits(
             x,
@@ -131,13 +186,18 @@ def _tensor(torch: Any, values: Any) -> Any:
 
 
 def describe(result: TorchCheck | None, function: str) -> dict[str, Any]:
-    """The check as JSON-ready data: what was compared, and how it went (or that torch is missing)."""
+    """The check as JSON-ready data: what was compared, the tolerances, how it went (or that torch is missing)."""
     if result is None:
         return {"function": function, "torch": False}
     return {
         "function": result.function,
         "torch": True,
         "matches": result.matches,
+        "rtol": result.rtol,
+        "atol": result.atol,
         "max_abs_diff": result.max_abs_diff,
+        "max_rel_diff": result.max_rel_diff,
         "same_non_finite": result.same_non_finite,
+        "shape": list(result.shape),
+        "torch_shape": list(result.torch_shape),
     }

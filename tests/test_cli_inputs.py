@@ -109,7 +109,8 @@ def test_pipe_keeps_class_names_and_replays_nll_on_probabilities(run, bear_file)
     expected = F.nll_loss(torch.tensor(torch_softmax(BEAR_LOGITS)), torch.tensor(BEAR_TARGETS), reduction="none")
     np.testing.assert_allclose(doc["result"], expected.numpy(), rtol=1e-13)
     assert [round(v, 4) for v in doc["result"]] == [-0.3308, -0.3296, -0.3285, -0.3566, -0.3392]
-    assert any("look like probabilities" in note for note in doc["notes"])
+    assert [note["id"] for note in doc["notes"]] == ["nll_probabilities"]
+    assert "look like probabilities" in doc["notes"][0]["text"]
 
 
 def test_softmax_then_xent_uses_the_original_logits(run, bear_file) -> None:

@@ -40,6 +40,8 @@ NUMBER_COMMANDS = [
     ["nll", "[[-0.1, -2.3]]", "--targets", "0"],
     ["xent", "2", "1", "0.1", "--targets", "0", "--label-smoothing", "0.1"],
     ["bce", "0.3", "-1", "--targets", "1,0"],
+    ["xent", "[[[1, nan], [3, inf]]]", "--targets", "[[0, 1]]"],  # K-dim with NaN: a diagnosis, still no torch
+    ["bce", "--probs", "0.3", "0", "--targets", "1,0"],
 ]
 
 

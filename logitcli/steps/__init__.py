@@ -14,6 +14,7 @@ One module per function (`sigmoid`, `softmax`, `nll`, `xent`, `bce`), with what 
 """
 
 from logitcli.steps.bce import binary_cross_entropy
+from logitcli.steps.bce_probs import binary_cross_entropy_probs
 from logitcli.steps.calculation import (
     DEFAULT_IGNORE_INDEX,
     REDUCTIONS,
@@ -21,6 +22,7 @@ from logitcli.steps.calculation import (
     Note,
     Reduction,
     Step,
+    broadcast_like,
     check_reduction,
 )
 from logitcli.steps.nll import looks_like_probabilities, nll
@@ -36,6 +38,8 @@ __all__ = [
     "Reduction",
     "Step",
     "binary_cross_entropy",
+    "binary_cross_entropy_probs",
+    "broadcast_like",
     "check_reduction",
     "cross_entropy",
     "log_sigmoid",

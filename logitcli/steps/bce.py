@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from logitcli.steps.calculation import Calculation, Step, check_reduction, quiet, reduce_loss
+from logitcli.steps.calculation import (
+    Calculation,
+    Note,
+    Step,
+    broadcast_like,
+    check_reduction,
+    quiet,
+    reduce_loss,
+)
 from logitcli.steps.sigmoid import log_sigmoid, stable_sigmoid
 
 
@@ -15,10 +23,12 @@ def binary_cross_entropy(
     pos_weight: np.ndarray | None = None,
     reduction: str = "mean",
 ) -> Calculation:
-    """PyTorch's binary_cross_entropy_with_logits, with log sigmoid computed as -softplus(-x).
+    """PyTorch's binary_cross_entropy_with_logits, in PyTorch's own arithmetic.
 
-    loss = -w · [pos_weight · y · log sigmoid(x) + (1 - y) · log(1 - sigmoid(x))], each class on its own.
-    `weight` broadcasts over the logits (one per class, or one per entry); `pos_weight` is one per class.
+    loss = w · [(1 - y) · x - (1 + (pw - 1) · y) · log σ(x)], which is -w · [pw · y · log σ + (1 - y) · log(1 - σ)]
+    written so that no exp overflows. PyTorch evaluates exactly this form, so an infinite logit gives what
+    IEEE arithmetic gives (0 · inf = nan, inf - inf = nan), and so do we. `weight` and `pos_weight` broadcast
+    against the logits as PyTorch broadcasts them (a scalar, one per class, (N, 1), (N, C)).
     """
     x = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets, dtype=np.float64)
@@ -28,23 +38,33 @@ def binary_cross_entropy(
             f"targets have {y.size} value(s) but there are {x.size} logits: "
             "bce needs one 0/1 (or probability) target per logit"
         )
-    if (y < 0).any() or (y > 1).any():
-        raise ValueError("bce targets must be 0, 1 or probabilities in between")
-    w = _broadcast_weight(weight, x.shape, "--weight")
-    pw = _broadcast_weight(pos_weight, x.shape, "--pos-weight")
+    w = None if weight is None else broadcast_like(weight, x.shape, "--weight")
+    pw = None if pos_weight is None else broadcast_like(pos_weight, x.shape, "--pos-weight")
     probs = stable_sigmoid(x)
     log_p = log_sigmoid(x)
     log_not_p = log_sigmoid(-x)
-    with quiet():
-        loss = -w * (pw * y * log_p + (1.0 - y) * log_not_p)
     steps = [
         Step("logits", "x", x, "the logits"),
         Step("target", "y", y, "0/1 or probability"),
         Step("sigmoid", "sigmoid", probs, "1 / (1 + exp(-x))", probability=True),
         Step("log_sigmoid", "log σ", log_p, "log sigmoid(x) = -softplus(-x)"),
         Step("log_one_minus_sigmoid", "log(1 - σ)", log_not_p, "log(1 - sigmoid(x)) = -softplus(x)"),
-        Step("loss", "loss", loss, "-w · [pw · y · log σ + (1 - y) · log(1 - σ)]"),
     ]
+    with quiet():
+        if pw is None:
+            loss = (1.0 - y) * x - log_p
+            formula = "(1 - y)·x - log σ   (= -[y·log σ + (1 - y)·log(1 - σ)])"
+        else:
+            log_weight = (pw - 1.0) * y + 1.0
+            steps.append(Step("pos_weight", "pw", np.array(pw), "pos_weight, broadcast to the logits"))
+            steps.append(Step("log_weight", "1 + (pw - 1)·y", log_weight, "weight of the log σ term"))
+            loss = (1.0 - y) * x - log_weight * log_p
+            formula = "(1 - y)·x - [1 + (pw - 1)·y]·log σ   (= -[pw·y·log σ + (1 - y)·log(1 - σ)])"
+        if w is not None:
+            steps.append(Step("weight", "w", np.array(w), "weight, broadcast to the logits"))
+            loss = loss * w
+            formula = "w · [" + formula.split("   ")[0] + "]"
+    steps.append(Step("loss", "loss", loss, formula))
     result: np.ndarray | float = loss
     if reduction != "none":
         flat_loss, reduced = reduce_loss(loss.reshape(-1), reduction, float(loss.size))
@@ -52,16 +72,19 @@ def binary_cross_entropy(
         assert reduced is not None
         steps.append(reduced)
     details = {"reduction": reduction, "denominator": float(loss.size), "denominator_is": "number of logits"}
-    return Calculation("bce", tuple(steps), result, (), details)
+    return Calculation("bce", tuple(steps), result, _target_notes(y), details)
 
 
-def _broadcast_weight(weight: np.ndarray | None, shape: tuple[int, int], option: str) -> np.ndarray:
-    """One value per class (broadcast over examples) or one per entry; 1 when not given."""
-    if weight is None:
-        return np.ones(shape)
-    weight = np.asarray(weight, dtype=np.float64)
-    if weight.shape == (shape[1],) or weight.shape == shape:
-        return np.broadcast_to(weight, shape)
-    raise ValueError(
-        f"{option} has {weight.size} value(s) but the logits have {shape[1]} class(es): give one per class"
+def _target_notes(y: np.ndarray) -> tuple[Note, ...]:
+    """PyTorch takes any real target; outside [0, 1] the formula still runs, but it is no longer a probability."""
+    with quiet():
+        outside = (y < 0) | (y > 1)
+    if not outside.any():
+        return ()
+    return (
+        Note(
+            "bce_targets_not_probabilities",
+            "Some targets are outside [0, 1]: PyTorch accepts them and runs the same formula, but they are not "
+            "probabilities, so the loss is no longer a cross-entropy (it can be negative).",
+        ),
     )

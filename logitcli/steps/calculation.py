@@ -32,13 +32,19 @@ class Step:
 
 
 class Note(str):
-    """A note's English text, with a stable `id` so the tour can say it in another language."""
+    """A note's English text, with a stable `id` so the tour can say it in another language.
+
+    `args` are the values the text was filled with (a step, an example, a class, a number), so a
+    translation with the same {placeholders} can be filled with the same values.
+    """
 
     id: str
+    args: dict[str, Any]
 
-    def __new__(cls, note_id: str, text: str) -> Note:
+    def __new__(cls, note_id: str, text: str, args: dict[str, Any] | None = None) -> Note:
         note = super().__new__(cls, text)
         note.id = note_id
+        note.args = dict(args or {})
         return note
 
 
@@ -87,11 +93,39 @@ def check_class_weight(weight: np.ndarray | None, n_classes: int) -> None:
         )
 
 
+def broadcast_like(values: np.ndarray, shape: tuple[int, ...], option: str) -> np.ndarray:
+    """`values` broadcast to `shape` as PyTorch broadcasts a weight onto the loss, which it multiplies in place.
+
+    So the weight may repeat along any axis (a scalar, one per class, (N, 1)) but never make the result bigger:
+    PyTorch refuses both a shape that does not broadcast and one that broadcasts to a bigger shape.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    try:
+        full = np.broadcast_shapes(values.shape, shape)
+    except ValueError:
+        raise ValueError(
+            f"{option} has shape {_shape(values.shape)}, which does not broadcast against the logits' shape "
+            f"{_shape(shape)} (PyTorch refuses it: sizes differ at a dimension where neither is 1); give a scalar, "
+            f"one value per class ({shape[-1] if shape else 1}), or the logits' shape"
+        ) from None
+    if full != tuple(shape):
+        raise ValueError(
+            f"{option} has shape {_shape(values.shape)}, which broadcasts to {_shape(full)}, bigger than the "
+            f"logits' shape {_shape(shape)} (PyTorch refuses it: the loss cannot grow to the weight's shape)"
+        )
+    return np.broadcast_to(values, shape)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
 def reduce_loss(per_example: np.ndarray, reduction: str, denominator: float) -> tuple[np.ndarray | float, Step | None]:
     """Apply PyTorch's reduction; the mean divides by `denominator` (PyTorch's, not always N)."""
     if reduction == "none":
         return per_example, None
-    total = float(per_example.sum())
+    with quiet():  # inf + (-inf) = nan and an overflowing sum are answers here, not warnings
+        total = float(per_example.sum())
     if reduction == "sum":
         return total, Step("sum", "sum", np.float64(total), "Σ loss")
     with quiet():

@@ -47,7 +47,8 @@ def nll(
     with quiet():
         loss = -w_target * picked
     loss = np.where(kept, loss, 0.0)
-    denominator = float(w_target.sum())
+    with quiet():
+        denominator = float(w_target.sum())
     steps = [
         Step("input", "log p", x, "log-probabilities"),
         Step("target", "target", targets.astype(np.float64), "class index"),
@@ -77,5 +78,10 @@ def nll(
                 "still just picks and negates. For raw logits, use `logitcli xent`.",
             )
         )
-    details = {"reduction": reduction, "ignore_index": ignore_index, "denominator": denominator}
+    details = {
+        "reduction": reduction,
+        "ignore_index": ignore_index,
+        "denominator": denominator,
+        "denominator_is": "sum of w[target] over kept examples" if weight is not None else "number of kept examples",
+    }
     return Calculation("nll", tuple(steps), result, tuple(notes), details)

@@ -19,6 +19,7 @@ import numpy as np
 
 from logitcli import steps
 from logitcli.batch import Batch
+from logitcli.diagnosis import diagnose
 from logitcli.errors import InputError, LogitcliError
 from logitcli.render import format_number
 from logitcli.steps import Calculation, Step
@@ -146,6 +147,16 @@ def _only(calc: Calculation, *names: str) -> Calculation:
     return replace(calc, steps=tuple(calc.step(name) for name in names), notes=())
 
 
+def _say_note(said: Mapping[str, str], note: str) -> str:
+    text = said.get(getattr(note, "id", ""))
+    if text is None:
+        return str(note)
+    try:
+        return text.format(**getattr(note, "args", {}))
+    except (KeyError, IndexError, ValueError):
+        return str(note)
+
+
 class _Writer:
     """Fills the language's sentences with numbers and pairs each computed table with its PyTorch check."""
 
@@ -160,10 +171,14 @@ class _Writer:
             paragraphs = ["\n\n".join(paragraphs)]
         return [Prose(p, kind) for p in paragraphs]  # type: ignore[arg-type]
 
-    def notes(self, calc: Calculation) -> list[Prose]:
-        """What the step functions noticed about the user's numbers, in the tour's language."""
+    def notes(self, calc: Calculation, batch: Batch | None = None, own: bool = True) -> list[Prose]:
+        """What the step functions noticed about the user's numbers (`own`), and where any NaN or inf came from,
+        in the tour's language (a note's text is filled with the same values as its English one)."""
         said = self.texts.get("notes", {})
-        return [Prose(said.get(getattr(note, "id", ""), str(note)), "note") for note in calc.notes]
+        notes = calc.notes if own else ()
+        if batch is not None:
+            notes += diagnose(calc, batch.example_names(), batch.class_names())
+        return [Prose(_say_note(said, note), "note") for note in notes]
 
     def word(self, key: str, **values: Any) -> str:
         return self.texts["tour"][key].format(**values)
@@ -473,11 +488,11 @@ def _your_sigmoid(w: _Writer, batch: Batch, k: int | None) -> Section:
     calc = steps.sigmoid(x)
     shown = _top_classes(batch, 0, k)
     names = batch.class_names()
-    marks = [(w.word("mark_yours", name=names[i]), float(x[0, i])) for i in shown]
+    marks = [(w.word("mark_yours", name=names[i]), float(x[0, i])) for i in shown if not np.isnan(x[0, i])]
     blocks: list[Block] = [
         *w.say("sigmoid", "yours"),
         w.table("", calc, batch, x, top_k=k),
-        *w.notes(calc),
+        *w.notes(calc, batch),
         *_sigmoid_landmarks(w),
         _sigmoid_curve(w, marks),
         *_sigmoid_inverse(w, calc, 0, shown[0]),
@@ -495,7 +510,7 @@ def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
     blocks: list[Block] = [
         *w.say("softmax", "yours"),
         w.table("", calc, batch, x, top_k=k),
-        *w.notes(calc),
+        *w.notes(calc, batch),
         *w.say(
             "softmax",
             "yours_result",
@@ -528,6 +543,7 @@ def _your_nll(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | Non
         w.table("", soft, batch, x, top_k=k, shown=_only(soft, "logits", "softmax")),
         *w.say("nll", "pick"),
         w.table("", picked, prob_batch, probs, targets, top_k=k),
+        *w.notes(picked, prob_batch, own=False),
         *w.say("nll", "why_log"),
         *w.say("nll", "notice", "notice"),
     ]
@@ -547,6 +563,7 @@ def _your_xent(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | No
             *w.say("xent", "yours", targets=_targets_text(targets)),
             w.table("", per_sample, batch, x, targets, top_k=k),
             *w.say("xent", "yours_mean", mean=_num(mean.result)),
+            *w.notes(mean, batch),
             w.check(mean, x, targets),
         ]
     blocks += [*_huge_logit_demo(w), *w.say("xent", "notice", "notice")]
