@@ -113,6 +113,13 @@ class LogitcliGroup(typer.core.TyperGroup):
             return code
         sys.exit(code if isinstance(code, int) else 0)
 
+    def invoke(self, ctx: Any) -> Any:
+        """An EOFError below (a file cut short) is a failure like any other, not click's "Aborted"."""
+        try:
+            return super().invoke(ctx)
+        except EOFError as error:
+            raise RunError(f"unexpected end of data{f' ({error})' if str(error) else ''}") from error
+
 
 def take_debug_flag(argv: list[str]) -> tuple[list[str], bool]:
     """`--debug` may stand anywhere before `--`: take it out and remember it."""

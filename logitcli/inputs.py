@@ -126,8 +126,9 @@ def read_file(path_text: str, source: Source = "logits") -> Batch:
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as error:
-            raise InputError(f"{path_text} is not a readable .npy array ({error})") from None
+        except (ValueError, OSError, EOFError) as error:
+            reason = str(error) or "the file is empty or cut short"
+            raise InputError(f"{path_text} is not a readable .npy array ({reason})") from None
         return _make_batch(array, one_example=np.ndim(array) == 1, where=path_text)
     if suffix in IMAGE_SUFFIXES:
         raise InputError(f"{path_text} is an image: give it as an argument, without --file, to run the model on it")
