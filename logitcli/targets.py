@@ -27,6 +27,7 @@ from logitcli.inputs import load_json, looks_like_numbers, read_file, to_array
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _INTEGER_RE = re.compile(r"^[-+]?[0-9]+$")
 DEFAULT_IGNORE = -100
+_MISSING = object()
 
 
 def check_ignore_index(ignore_index: int) -> None:
@@ -229,14 +230,12 @@ def _from_file(path: Path, batch: Batch, allow_soft: bool, ignore_index: int | N
         raise InputError(f"{path} maps files to classes, but the input is not a list of image files")
     indices = []
     for name in batch.inputs:
-        label = mapping.get(name)
-        if label is None:
-            label = mapping.get(Path(name).name)
-        if label is None and ignore_index is not None:
+        label = mapping.get(name, mapping.get(Path(name).name, _MISSING))
+        if label is _MISSING and ignore_index is not None:
             print(f"note: {one_line(f'{path} has no label for {name}: left out of the loss')}", file=sys.stderr)
             indices.append(ignore_index)
             continue
-        if label is None:
+        if label is _MISSING:
             raise InputError(f"{path} has no label for {name}: add a line `{Path(name).name},CLASS`")
         indices.append(_label_index(label, batch, path, name))
     return np.array(indices, dtype=np.int64)
