@@ -36,7 +36,12 @@ class RunError(LogitcliError):
 
 
 def shown(token: object, limit: int = SHOWN_CHARS) -> str:
-    """`token` quoted as Python does (`'abc'`), cut after `limit` characters with `…`."""
+    """`token` quoted as Python does (`'abc'`), cut after `limit` characters with `…`; integers unquoted."""
+    if isinstance(token, int) and not isinstance(token, bool):
+        if token.bit_length() > 10_000:  # str() refuses integers of more than 4,300 digits
+            return f"a {token.bit_length():,}-bit number"
+        digits = str(token)
+        return digits if len(digits) <= limit else digits[:limit] + "…"
     text = str(token)
     if len(text) <= limit:
         return repr(text)

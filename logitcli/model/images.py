@@ -9,10 +9,12 @@ paths (symlinks, loops, repeats) lead to it, and only formats Pillow decodes in-
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import itertools
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +52,7 @@ def expand_image_arguments(arguments: list[str]) -> tuple[list[str], list[Failur
         elif os.path.exists(argument):
             candidates.append(argument)
         elif glob.has_magic(argument):
-            pattern = glob.iglob(os.path.expanduser(argument), recursive=True)
-            matches = list(itertools.islice(pattern, MAX_PATTERN_PATHS + 1))
+            matches = list(itertools.islice(expand_pattern(os.path.expanduser(argument)), MAX_PATTERN_PATHS + 1))
             if len(matches) > MAX_PATTERN_PATHS:
                 failures.append((argument, f"reaches over {MAX_PATTERN_PATHS:,} paths (a symlink loop?): narrow it"))
                 continue
@@ -69,6 +70,69 @@ def expand_image_arguments(arguments: list[str]) -> tuple[list[str], list[Failur
         else:
             failures.append((path, f"{reason}: skipped"))
     return paths, failures
+
+
+def expand_pattern(pattern: str) -> Iterator[str]:
+    """`glob.iglob(pattern, recursive=True)`, except that `**` enters each real folder once.
+
+    glob follows symlinked folders, so one loop (`d/loop -> .`) repeats every file dozens of
+    times and two loops repeat them exponentially (a hang). Here `**` walks folders by their
+    identity on disk, so a loop adds nothing. A trailing `**` gives the folders themselves.
+    """
+    if "**" not in pattern:
+        yield from glob.iglob(pattern, recursive=True)
+        return
+    parts = pattern.split(os.sep)
+    base = os.sep if parts[0] == "" else ""
+    yield from _match(base, [p for p in parts if p] if base else parts)
+
+
+def _match(base: str, parts: list[str]) -> Iterator[str]:
+    if not parts:
+        if base:
+            yield base
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        for folder in _folders_once(base):
+            yield from _match(folder, rest) if rest else iter([folder or os.curdir])
+    elif glob.has_magic(head):
+        try:
+            names = sorted(os.listdir(base or os.curdir))
+        except OSError:
+            return
+        for name in fnmatch.filter(names, head):
+            if name.startswith(".") and not head.startswith("."):
+                continue
+            path = os.path.join(base, name)
+            if not rest or os.path.isdir(path):
+                yield from _match(path, rest)
+    else:
+        path = os.path.join(base, head)
+        if os.path.isdir(path) if rest else os.path.lexists(path):
+            yield from _match(path, rest)
+
+
+def _folders_once(top: str) -> Iterator[str]:
+    """`top` and every folder below it (symlinks followed, hidden ones skipped), each real folder once."""
+    seen: set[tuple[int, int]] = set()
+    pending = [top]
+    while pending:
+        folder = pending.pop(0)
+        try:
+            info = os.stat(folder or os.curdir)
+            entries = sorted(os.listdir(folder or os.curdir))
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        yield folder
+        pending.extend(
+            os.path.join(folder, name)
+            for name in entries
+            if not name.startswith(".") and os.path.isdir(os.path.join(folder, name))
+        )
 
 
 def _images_in_folder(folder: str) -> list[str]:
