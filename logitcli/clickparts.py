@@ -71,7 +71,7 @@ class LogitcliGroup(typer.core.TyperGroup):
     """The one error boundary: every failure becomes one line on stderr and an exit code.
 
     2 for usage and input, 1 for a failure while running (ours, the OS's, memory, a full disk),
-    130 for Ctrl-C, 0 when the reader of a pipe went away. Library warnings become `note:` lines.
+    130 for Ctrl-C, 1 and nothing said when the reader of a pipe went away. Library warnings become `note:` lines.
     `--debug` anywhere before `--` (or LOGITCLI_DEBUG=1) keeps the traceback instead.
     """
 
