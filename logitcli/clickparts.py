@@ -85,7 +85,9 @@ class LogitcliGroup(typer.core.TyperGroup):
     ) -> Any:
         argv, debug = take_debug_flag(list(sys.argv[1:] if args is None else args))
         debug = debug or os.environ.get("LOGITCLI_DEBUG") == "1"
-        with warnings_as_notes():
+        notes: list[str] = []
+        message: str | None = None
+        with warnings_as_notes(notes):
             try:
                 prepare_streams()
                 code = super().main(
@@ -93,24 +95,27 @@ class LogitcliGroup(typer.core.TyperGroup):
                 )
                 sys.stdout.flush()  # a full disk fails here, not at exit where it could only print a traceback
             except SystemExit:
+                _say_all(notes)
                 raise
             except ClickException as error:
-                if not error.format_message().strip():  # `logitcli` alone: the help is already printed
-                    sys.exit(error.exit_code)
-                hint = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
-                _fail(f"{error.format_message()}{hint}", error.exit_code)
+                code = error.exit_code
+                if error.format_message().strip():  # empty for `logitcli` alone: the help is already printed
+                    hint = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
+                    message = f"{error.format_message()}{hint}"
             except BaseException as error:
                 if debug and not isinstance(error, KeyboardInterrupt):
+                    _say_all(notes)
                     raise
                 message, code = describe_failure(error)
                 if code not in (0, 130):
                     silence_stdout_if_broken(error)
-                if message is None:
-                    _flush_quietly()
-                    sys.exit(code)
-                _fail(message, code)
-        if not standalone_mode:
+        if code != 2:  # a refused input is one line: what was noticed on the way no longer matters
+            _say_all(notes)
+        if message is not None:
+            _fail(message, code)
+        if not standalone_mode and code == 0:
             return code
+        _flush_quietly()
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
@@ -233,16 +238,30 @@ codecs.register_error(PLAIN_ERRORS, _plain)
 
 
 @contextlib.contextmanager
-def warnings_as_notes() -> Iterator[None]:
-    """Library warnings (numpy, Pillow, torch) reach the user as one `note:` line each, never raw."""
+def warnings_as_notes(notes: list[str]) -> Iterator[None]:
+    """Warnings (numpy's, Pillow's, torch's, and logitcli's own notes) become `note:` lines in `notes`.
+
+    They are said at the end of the run, after the result, as failures are; never raw.
+    """
+
+    def show(message: Any, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
+        name = "" if category is UserWarning else f"{category.__name__}: "
+        notes.append(f"note: {one_line(f'{name}{message}')}")
+
     with warnings.catch_warnings():
-        warnings.showwarning = _show_note
+        warnings.showwarning = show
         yield
 
 
-def _show_note(message: Any, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
-    name = "" if category is UserWarning else f"{category.__name__}: "
-    print(f"note: {one_line(f'{name}{message}')}", file=sys.stderr)
+def _say_all(lines: list[str]) -> None:
+    for line in lines:
+        _say(line)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that is gone (`2>&- `, a closed pipe) cannot be told anything."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def silence_stdout_if_broken(error: BaseException) -> None:
@@ -264,5 +283,5 @@ def _flush_quietly() -> None:
 
 def _fail(message: str, code: int) -> None:
     _flush_quietly()
-    print(f"Error: {one_line(message)}", file=sys.stderr)
+    _say(f"Error: {one_line(message)}")
     sys.exit(code)

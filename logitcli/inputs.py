@@ -118,7 +118,9 @@ def read_file(path_text: str, source: Source = "logits") -> Batch:
     """Read .npy, .json/.jsonl, .csv/.tsv/.txt into a Batch; a CSV header row names the classes."""
     path = Path(path_text)
     if path_text == "":
-        raise InputError("--file is empty: give the path of a .json, .npy, .csv or .txt file (or `-` for stdin)")
+        raise InputError(
+            "--file is empty: give the path of a .json, .npy, .csv or .txt file, or pipe the data on stdin"
+        )
     if not path.exists():
         raise InputError(f"file not found: {path_text}")
     require_regular_file(path, path_text)

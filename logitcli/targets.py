@@ -13,14 +13,14 @@ import csv
 import math
 import os
 import re
-import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from logitcli.batch import Batch
-from logitcli.errors import InputError, one_line, shown
+from logitcli.errors import InputError, shown
 from logitcli.files import read_text, require_regular_file
 from logitcli.inputs import load_json, looks_like_numbers, read_file, to_array
 
@@ -45,7 +45,8 @@ def parse_class_targets(
     """Class indices (N,), or with `allow_soft` class probabilities of the logits' shape, for this batch.
 
     With `ignore_index`, an image that a labels file does not mention is left out of the loss
-    (given that index, as PyTorch's ignore_index does) with a note on stderr, instead of an error.
+    (given that index, as PyTorch's ignore_index does) with a note (a warning, which the CLI says as
+    `note: ...`), instead of an error.
     """
     if _names_a_file(text):
         return _from_file(Path(text), batch, allow_soft, ignore_index)
@@ -232,7 +233,7 @@ def _from_file(path: Path, batch: Batch, allow_soft: bool, ignore_index: int | N
     for name in batch.inputs:
         label = mapping.get(name, mapping.get(Path(name).name, _MISSING))
         if label is _MISSING and ignore_index is not None:
-            print(f"note: {one_line(f'{path} has no label for {name}: left out of the loss')}", file=sys.stderr)
+            warnings.warn(f"{path} has no label for {name}: left out of the loss", stacklevel=2)
             indices.append(ignore_index)
             continue
         if label is _MISSING:

@@ -446,3 +446,14 @@ def test_debug_lets_a_bug_through(monkeypatch) -> None:
     monkeypatch.setattr(steps, "sigmoid", fail)
     with pytest.raises(RuntimeError, match="boom"):
         CliRunner().invoke(app, ["sigmoid", "1", "--debug"], catch_exceptions=False)
+
+
+def test_a_refused_input_is_one_line_even_after_notes(run, tmp_path: Path) -> None:
+    (tmp_path / "labels.csv").write_text("b.png,1.5\n")  # a.png has no label (a note), b.png a bad one
+    piped = json.dumps({"logits": [[1, 2], [3, 4]], "inputs": ["a.png", "b.png"]})
+    refused(run("xent", "--targets", str(tmp_path / "labels.csv"), input=piped), "not a class index or name")
+    (tmp_path / "labels.csv").write_text("b.png,1\n")
+    out = run("xent", "--targets", str(tmp_path / "labels.csv"), "--json", input=piped)
+    assert out.code == 0 and out.stderr.splitlines() == [
+        f"note: {tmp_path / 'labels.csv'} has no label for a.png: left out of the loss"
+    ]

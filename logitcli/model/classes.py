@@ -41,7 +41,7 @@ def imagenet_names() -> tuple[str, ...]:
 
 def read_classes_file(path: str) -> list[str]:
     """One class name per line; blank lines and `#` comments are skipped."""
-    text = read_text(path, f"--classes-file {path}")
+    text = read_text(path, f"--classes-file {path}" if path else "--classes-file")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
