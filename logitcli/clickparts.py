@@ -113,7 +113,7 @@ class LogitcliGroup(typer.core.TyperGroup):
             _say_all(notes)
         if message is not None:
             _fail(message, code)
-        if not standalone_mode and code == 0:
+        if not standalone_mode and code in (None, 0):
             return code
         _flush_quietly()
         sys.exit(code if isinstance(code, int) else 0)
