@@ -17,13 +17,13 @@ import typer
 from logitcli import __version__, steps
 from logitcli import options as opt
 from logitcli.batch import Batch
-from logitcli.clickparts import LogitcliGroup, NumberCommand
+from logitcli.clickparts import LogitcliGroup, NumberCommand, stdout_can_show
 from logitcli.diagnosis import diagnose, upstream_notes
 from logitcli.errors import InputError, RunError
 from logitcli.inputs import Source, resolve_batch
 from logitcli.options import ModelArgs, shared_options
 from logitcli.output import Output, emit_calculation, emit_logits, report_failures
-from logitcli.targets import parse_binary_targets, parse_class_targets, parse_weights
+from logitcli.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
 
 if TYPE_CHECKING:
     from logitcli.model import ModelOptions, ModelRun
@@ -103,7 +103,7 @@ def _model_options(model: ModelArgs) -> ModelOptions:
 
 def _with_classes(batch: Batch, model: ModelArgs) -> Batch:
     """--classes / --classes-file name the columns of numeric input too."""
-    if not model.classes and not model.classes_file:
+    if model.classes is None and model.classes_file is None:
         return batch
     from logitcli.model.classes import user_classes
 
@@ -213,6 +213,7 @@ def nll(
     article does, and says why that is not yet a loss.
     """
     _check_reduction(reduction)
+    check_ignore_index(ignore_index)
     batch = load_batch(values, file, model, out, source="result")
     target_array = parse_class_targets(_require_targets(targets, "nll"), batch, ignore_index=ignore_index)
     class_weight = parse_weights(weight, "--weight")
@@ -239,6 +240,7 @@ def xent(
     Targets are class indices (or names), or class probabilities of the logits' shape (soft targets).
     """
     _check_reduction(reduction)
+    check_ignore_index(ignore_index)
     if label_smoothing > 1.0:
         raise InputError(f"--label-smoothing must be at most 1 (PyTorch refuses more), got {label_smoothing:g}")
     batch = load_batch(values, file, model, out)
@@ -387,7 +389,13 @@ def explain(
     )
     if targets is not None and batch is None:
         raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
-    tour = build_tour(batch, target_array, section, lang or default_lang(), top_k=out.top_k or 5)
+    lang = lang or default_lang()
+    if lang == "ja" and not json_ and not stdout_can_show("日本語"):
+        raise InputError(
+            f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "
+            "set PYTHONIOENCODING=utf-8, or use --lang en"
+        )
+    tour = build_tour(batch, target_array, section, lang, top_k=out.top_k or 5)
     if json_:
         from logitcli.jsonout import dumps
 
@@ -444,7 +452,7 @@ def _exit_now(code: int) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except BrokenPipeError:
+    except (OSError, ValueError):  # the boundary already said what failed
         pass
     os._exit(code)
 

@@ -10,6 +10,7 @@ the tour can say it in another language. No CLI, no torch, no output here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -308,6 +309,9 @@ def _reduction_cause(calc: Calculation, step: Step, kind: Kind) -> tuple[str, di
     if step.name == "mean" and denominator is not None and float(denominator) == 0.0:
         what = str(calc.details.get("denominator_is", "the denominator"))
         return "mean_zero_denominator", {"value": value, "what": what}
+    if step.name == "mean" and denominator is not None and math.isinf(float(denominator)):
+        what = str(calc.details.get("denominator_is", "the denominator"))
+        return "mean_inf_denominator", {"value": value, "what": what}
     if kind == "nan":
         return "nan_inf_minus_inf", {"detail": "a sum holding both +inf and -inf"}
     return "sum_overflow", {"value": value}
@@ -364,6 +368,10 @@ TEXTS: dict[str, str] = {
     "mean_zero_denominator": (
         "'{step}' is {value}: the mean divides by {what}, which is 0 here (every example ignored, or their "
         "weights sum to 0); x / 0 is ±inf, and 0 / 0 is nan, as in PyTorch."
+    ),
+    "mean_inf_denominator": (
+        "'{step}' is {value}: the mean divides by {what}, which is inf here (a weight is inf); the sum is ±inf "
+        "or nan too, and inf / inf is nan, as in PyTorch."
     ),
     "exp_overflow": (
         "'{step}' overflowed to inf at {where}: exp({argument}) is more than float64 holds (about "

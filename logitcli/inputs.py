@@ -19,9 +19,13 @@ from typing import Any, Literal
 import numpy as np
 
 from logitcli.batch import Batch
-from logitcli.errors import InputError
+from logitcli.classnames import check_class_names
+from logitcli.errors import InputError, shown
+from logitcli.files import decode_text, read_text, require_regular_file
 
-NUMBER = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf|infinity|nan)"
+# One rule for numbers wherever they come from (arguments, stdin, files, JSON strings): ASCII digits,
+# an optional exponent, inf and nan; no `1_000`, which Python's float() would accept.
+NUMBER = r"[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|inf|infinity|nan)"
 NUMBER_RE = re.compile(rf"^{NUMBER}$", re.IGNORECASE)
 NUMBER_LIST_RE = re.compile(rf"^\s*{NUMBER}(?:\s*[,\s]\s*{NUMBER})*\s*,?\s*$", re.IGNORECASE)
 DATA_SUFFIXES = {".json", ".jsonl", ".npy", ".csv", ".txt", ".tsv"}
@@ -65,7 +69,7 @@ def classify_arguments(values: list[str], source: Source = "logits") -> Argument
     words = [v for v in values if not looks_like_numbers(v) and not _looks_like_path(v)]
     if words:
         raise InputError(
-            f"{words[0]!r} is not a number: give logits like `-0.5 2 3.1`, a JSON array, "
+            f"{shown(words[0])} is not a number: give logits like `-0.5 2 3.1`, a JSON array, "
             "a .json/.npy/.csv file, or image files"
         )
     if any(looks_like_numbers(v) for v in values):
@@ -85,10 +89,10 @@ def _split_numbers(text: str) -> list[str]:
 
 
 def _parse_number(token: str, where: str) -> float:
-    try:
-        return float(token)
-    except ValueError:
-        raise InputError(f"{token!r} in {where} is not a number: use values like -0.5, 3, 1e-3 or -inf") from None
+    """A number as NUMBER spells it; digits beyond float's range are ±inf, as float() makes them."""
+    if not NUMBER_RE.match(token):
+        raise InputError(f"{shown(token)} in {where} is not a number: use values like -0.5, 3, 1e-3 or -inf")
+    return float(token)
 
 
 # ----------------------------------------------------------------------------- stdin and files
@@ -105,39 +109,41 @@ def read_stdin(source: Source = "logits") -> Batch:
             "no input: give numbers (logitcli softmax 1 2 3), a JSON array, --file PATH, image files, "
             "or pipe data on stdin"
         )
-    return parse_text(sys.stdin.read(), "stdin", source)
+    stream = getattr(sys.stdin, "buffer", None)
+    text = decode_text(stream.read(), "stdin") if stream is not None else sys.stdin.read()
+    return parse_text(text, "stdin", source)
 
 
 def read_file(path_text: str, source: Source = "logits") -> Batch:
     """Read .npy, .json/.jsonl, .csv/.tsv/.txt into a Batch; a CSV header row names the classes."""
     path = Path(path_text)
-    if not path.is_file():
+    if path_text == "":
+        raise InputError(
+            "--file is empty: give the path of a .json, .npy, .csv or .txt file, or pipe the data on stdin"
+        )
+    if not path.exists():
         raise InputError(f"file not found: {path_text}")
+    require_regular_file(path, path_text)
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as error:
-            raise InputError(f"{path_text} is not a readable .npy array ({error})") from None
+        except (ValueError, OSError, EOFError) as error:
+            reason = str(error) or "the file is empty or cut short"
+            raise InputError(f"{path_text} is not a readable .npy array ({reason})") from None
         return _make_batch(array, one_example=np.ndim(array) == 1, where=path_text)
     if suffix in IMAGE_SUFFIXES:
         raise InputError(f"{path_text} is an image: give it as an argument, without --file, to run the model on it")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path_text} is not a text file: --file reads .json, .npy, .csv or .txt") from None
-    except OSError as error:
-        raise InputError(f"cannot read {path_text}: {error.strerror}") from None
-    return parse_text(text, path_text, source)
+    return parse_text(read_text(path, path_text), path_text, source)
 
 
 def parse_text(text: str, where: str, source: Source = "logits") -> Batch:
     """Sniff the text: `[` is a JSON array, `{` a logitcli JSON object (or JSON lines), else numbers."""
-    stripped = text.strip()
+    stripped = text.lstrip("\ufeff").strip()
     if not stripped:
         raise InputError(f"empty input in {where}: expected numbers or a JSON array")
     if stripped[0] == "[":
-        data = _load_json(stripped, where)
+        data = load_json(stripped, where)
         return _make_batch(data, one_example=_depth(data) == 1, where=where)
     if stripped[0] == "{":
         return _parse_objects(stripped, where, source)
@@ -147,31 +153,45 @@ def parse_text(text: str, where: str, source: Source = "logits") -> Batch:
 BARE_NON_FINITE_RE = re.compile(r'(?<![\w".])([-+]?(?:infinity|inf|nan))(?![\w"])', re.IGNORECASE)
 
 
-def _load_json(text: str, where: str) -> Any:
-    """JSON, also with the bare words inf, -inf and nan that people type in arrays by hand."""
+def load_json(text: str, where: str, object_pairs_hook: Any = None) -> Any:
+    """JSON, also with the bare words inf, -inf and nan that people type in arrays by hand.
+
+    Integers too long for an int64 are read as floats (digits beyond float's range are ±inf, as in
+    the arguments); JSON nested deeper than Python's recursion limit is one clear error.
+    """
     try:
-        return json.loads(text)
+        return _json_loads(text, where, object_pairs_hook)
     except json.JSONDecodeError as error:
         quoted = BARE_NON_FINITE_RE.sub(r'"\1"', text)
         if quoted != text:
             try:
-                return json.loads(quoted)
+                return _json_loads(quoted, where, object_pairs_hook)
             except json.JSONDecodeError:
                 pass
         raise InputError(f"broken JSON in {where}: {error.msg} at line {error.lineno} column {error.colno}") from None
 
 
-def load_json(text: str, where: str) -> Any:
-    """JSON as the input reads it (bare nan, inf, -inf welcome), for options that take JSON arrays too."""
-    return _load_json(text, where)
+def _json_loads(text: str, where: str, object_pairs_hook: Any = None) -> Any:
+    try:
+        return json.loads(text, parse_int=_json_int, object_pairs_hook=object_pairs_hook)
+    except RecursionError:
+        raise InputError(
+            f"the JSON in {where} is nested too deeply to read: logitcli reads arrays of one or two levels, "
+            "such as [[1, 2], [3, 4]]"
+        ) from None
+
+
+def _json_int(digits: str) -> int | float:
+    """Exact for anything an int64 holds; longer integers as floats (no int-str digit limit)."""
+    return int(digits) if len(digits) <= 18 else float(digits)
 
 
 def _parse_objects(text: str, where: str, source: Source) -> Batch:
     """One logitcli JSON object, or JSON lines (one object per example, as `--jsonl` writes)."""
     try:
-        objects = [json.loads(text)]
+        objects = [_json_loads(text, where)]
     except json.JSONDecodeError:
-        objects = [_load_json(line, where) for line in text.splitlines() if line.strip()]
+        objects = [load_json(line, where) for line in text.splitlines() if line.strip()]
     rows_objects = [o for o in objects if isinstance(o, dict) and _pick_key(o, source) is not None]
     if not rows_objects:
         raise InputError(
@@ -189,12 +209,11 @@ def _parse_objects(text: str, where: str, source: Source) -> Batch:
         inputs = [o.get("input") for o in rows_objects]
         if any(i is None for i in inputs):
             inputs = None
-    classes = first.get("classes")
-    if classes is not None and (not isinstance(classes, list) or len(classes) != batch.n_classes):
-        classes = None
-    if inputs is not None and (not isinstance(inputs, list) or len(inputs) != batch.n_examples):
-        inputs = None
-    extra = {k: first[k] for k in ("model", "weights") if k in first}
+    classes = _names(first.get("classes"), batch.n_classes)
+    if classes is not None:
+        check_class_names(classes, f"the `classes` in {where}")
+    inputs = _names(inputs, batch.n_examples)
+    extra = {k: first[k] for k in ("model", "weights") if isinstance(first.get(k), str)}
     return Batch(
         batch.values,
         classes=classes,
@@ -220,6 +239,17 @@ def _upstream_notes(obj: dict) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _names(value: Any, count: int) -> list[str] | None:
+    """`classes` or `inputs` from another logitcli command: a list of `count` strings, else left out.
+
+    Anything else (numbers, null, nested lists, objects, another count) did not come from logitcli;
+    the numbers still count, the rows and columns are numbered instead.
+    """
+    if isinstance(value, list) and len(value) == count and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
 def _pick_key(obj: dict, source: Source) -> str | None:
     """Logit consumers read `logits` first; nll reads `result` first (softmax | nll is the lesson)."""
     order = ("logits", "result") if source == "logits" else ("result", "logits")
@@ -239,8 +269,10 @@ def _parse_plain(text: str, where: str) -> Batch:
     ]
     classes = None
     first = lines[0][1] if lines else ""
-    header = [name.strip() for name in re.split(r"[,\t]", first) if name.strip()]
-    if len(lines) > 1 and header and not any(looks_like_numbers(word) for word in _split_numbers(first)):
+    header = [name.strip() for name in re.split(r"[,\t]", first)]
+    if len(header) > 1 and header[-1] == "":  # a trailing separator, as rows may have
+        header = header[:-1]
+    if len(lines) > 1 and any(header) and not any(looks_like_numbers(word) for word in _split_numbers(first)):
         classes = header
         lines = lines[1:]
     rows = []
@@ -249,6 +281,8 @@ def _parse_plain(text: str, where: str) -> Batch:
     batch = _make_batch(rows, one_example=len(rows) == 1, where=where)
     if classes is not None and len(classes) != batch.n_classes:
         raise InputError(f"the header of {where} names {len(classes)} classes but rows have {batch.n_classes} values")
+    if classes is not None:
+        check_class_names(classes, f"the header of {where}")
     return Batch(batch.values, classes=classes, layout=batch.layout)
 
 
@@ -273,7 +307,11 @@ def to_float(value: Any, where: str) -> float:
         if value.strip().lower() in NON_FINITE:
             return NON_FINITE[value.strip().lower()]
         return _parse_number(value, where)
-    raise InputError(f"{value!r} in {where} is not a number")
+    kind = "an object" if isinstance(value, dict) else shown(value)
+    raise InputError(f"{kind} in {where} is not a number")
+
+
+MAX_AXES = 32  # numpy's own limit is 64; no classifier output comes near either
 
 
 def to_array(data: Any, where: str) -> np.ndarray:
@@ -285,6 +323,11 @@ def to_array(data: Any, where: str) -> np.ndarray:
     if not isinstance(data, list):
         return np.array([to_float(data, where)])
     shape = _nested_shape(data)
+    if len(shape) > MAX_AXES:
+        raise InputError(
+            f"{where} is nested {len(shape)} levels deep: logitcli reads arrays of at most {MAX_AXES} axes, "
+            "such as (N, C) or (N, C, H, W)"
+        )
     flat: list[float] = []
     _flatten(data, shape, 0, flat, where)
     return np.array(flat, dtype=np.float64).reshape(shape)
@@ -327,9 +370,9 @@ def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch
 
 def resolve_batch(values: list[str], file: str | None, source: Source = "logits") -> Arguments:
     """The one entry point: arguments win, then --file, then stdin."""
-    if values and file:
+    if values and file is not None:
         raise InputError("give values or --file, not both")
-    if file:
+    if file is not None:
         return Arguments(batch=read_file(file, source))
     if values:
         return classify_arguments(values, source)

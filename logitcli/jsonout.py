@@ -29,11 +29,25 @@ def jsonable(value: Any) -> Any:
         return np.ascontiguousarray(value)
     if isinstance(value, float | np.floating):
         return _float(float(value))
+    if isinstance(value, str):
+        return value if value.isascii() else _utf8(value)
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+def _utf8(text: str) -> str:
+    """Names with bytes that are not UTF-8 (a file name, a lone surrogate in piped JSON) as U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def _float(value: float) -> float | str:

@@ -126,7 +126,7 @@ class ModelArgs:
     @property
     def class_list(self) -> list[str] | None:
         """`--classes a,b,c` as a list of names."""
-        return [c.strip() for c in self.classes.split(",")] if self.classes else None
+        return [c.strip() for c in self.classes.split(",")] if self.classes is not None else None
 
 
 _FORMATS: dict[str, tuple[Any, Any]] = {

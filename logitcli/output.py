@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import typer
 
 from logitcli.batch import Batch
-from logitcli.errors import InputError
+from logitcli.errors import InputError, one_line
 from logitcli.steps import Calculation
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Output:
 
 def report_failures(failures: list[tuple[str, str]]) -> None:
     for path, reason in failures:
-        print(f"Error: {path}: {reason}", file=sys.stderr)
+        print(f"Error: {one_line(f'{path}: {reason}')}", file=sys.stderr)
 
 
 def _console() -> Console:

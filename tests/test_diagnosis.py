@@ -37,6 +37,10 @@ def ids(calc: S.Calculation) -> list[str]:
         (lambda: S.sigmoid(np.array([[nan, -1000.0]])), ["nan_input", "exp_overflow"]),
         (lambda: S.nll(np.array([[-inf, -1.0]]), np.array([0]), weight=np.array([0.0, 1.0])), None),
         (lambda: S.nll(np.array([[-1.0, -2.0]]), np.array([-100])), ["mean_zero_denominator"]),
+        (
+            lambda: S.cross_entropy(np.array([[1.0, 2.0]]), np.array([0]), np.array([inf, 1.0])),
+            ["inf_input", "mean_inf_denominator"],
+        ),
         (lambda: S.cross_entropy(np.array([[-inf, 2.0, 3.0]]), np.array([0])), ["inf_input", "log_zero"]),
         (
             lambda: S.cross_entropy(np.array([[1.0, 2, 3]]), np.array([0]), np.array([0.0, 1, 1]), label_smoothing=0.1),

@@ -8,9 +8,10 @@ exactly one index.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
+from logitcli.classnames import check_class_names
 from logitcli.errors import InputError
+from logitcli.files import read_text
 
 # The only short names that would repeat among the 1,000 ImageNet classes.
 _IMAGENET_OVERRIDES = {134: "crane (bird)", 517: "crane (machine)", 639: "tank suit"}
@@ -40,10 +41,7 @@ def imagenet_names() -> tuple[str, ...]:
 
 def read_classes_file(path: str) -> list[str]:
     """One class name per line; blank lines and `#` comments are skipped."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"cannot read classes file {path}: {error.strerror or error}") from None
+    text = read_text(path, f"--classes-file {path}" if path else "--classes-file")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
@@ -52,12 +50,18 @@ def user_classes(classes: list[str] | None, classes_file: str | None) -> tuple[l
 
     Torch-free, so the number commands name their columns with it too.
     """
-    if classes and classes_file:
+    if classes is not None and classes_file is not None:
         raise InputError("give --classes or --classes-file, not both")
-    if classes:
-        return [c.strip() for c in classes], "--classes"
-    if classes_file:
-        return read_classes_file(classes_file), f"classes file {classes_file}"
+    if classes is not None:
+        names = [c.strip() for c in classes]
+        check_class_names(names, "--classes")
+        return names, "--classes"
+    if classes_file is not None:
+        names = read_classes_file(classes_file)
+        if not names:
+            raise InputError(f"--classes-file {classes_file} names no classes: give one class name per line")
+        check_class_names(names, f"--classes-file {classes_file}")
+        return names, f"classes file {classes_file}"
     return None
 
 
@@ -78,7 +82,9 @@ def resolve_classes(
             raise InputError(f"{source} has {len(given)} name(s) but the model's head has {num_classes} classes")
         return given
     if label_names and len(label_names) == num_classes:
-        return [str(name) for name in label_names]
+        names = [str(name) for name in label_names]
+        check_class_names(names, "the label names saved with the weights")
+        return names
     if num_classes == 1000:
         return list(imagenet_names())
     return None

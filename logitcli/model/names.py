@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
-from logitcli.errors import InputError
+from logitcli.errors import InputError, shown
 from logitcli.model.deps import torch_and_timm
 
 # Models whose ImageNet weights ship in a Python package, so they work offline.
@@ -26,10 +27,24 @@ def check_model_name(name: str) -> None:
     """Raise InputError for a name timm does not know, with the nearest names as suggestions."""
     _, timm = torch_and_timm()
     if timm.is_model(architecture(name)):
+        check_pretrained_tag(timm, name)
         return
     near = suggestions(name)
     hint = f"did you mean {', '.join(near)}?" if near else "`logitcli models PATTERN` lists timm's models"
     raise InputError(f"unknown model {name!r}: {hint}")
+
+
+def check_pretrained_tag(timm: Any, name: str) -> None:
+    """`resnet18.a1_in1k` names a tag timm knows; an unknown tag is one line listing the known ones."""
+    if "." not in name:
+        return
+    arch, tag = name.split(".", 1)
+    known = timm.list_pretrained(f"{arch}.*")
+    if name in known:
+        return
+    listed = ", ".join(known[:6]) + (" …" if len(known) > 6 else "")
+    hint = f"its tags are {listed}" if known else f"{arch} has no pretrained tags: use --model {arch}"
+    raise InputError(f"unknown pretrained tag {shown(tag)} for {arch}: {hint}")
 
 
 def list_models(pattern: str | None = None) -> list[tuple[str, bool]]:

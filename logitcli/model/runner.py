@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from logitcli.batch import Batch
-from logitcli.errors import InputError
+from logitcli.errors import InputError, shown
 from logitcli.model.classes import resolve_classes
 from logitcli.model.deps import torch_and_timm
 from logitcli.model.images import Failure, ImageError, decode_image, expand_image_arguments
@@ -29,6 +29,7 @@ from logitcli.model.weights import LoadedModel, load_model
 PROGRESS_MIN_IMAGES = 6
 CPU_BATCH_SIZE = 4  # per lane; measured on 2 cores, 64 images: 92-98 img/s at 4, 93 at 6, 77 at 8, 81 at 1
 GPU_BATCH_SIZE = 64
+MAX_RANDOM_INPUT = 1024  # one torch.randn call: 1024 x 3 x 224 x 224 float32 is 0.6 GB
 
 RowCallback = Callable[[str, np.ndarray], None]
 
@@ -135,8 +136,11 @@ def run_random_input(count: int, options: ModelOptions, loaded: LoadedModel | No
     With `--weights random` the seed is set once, before the model is created, and the input is
     drawn right after, as in `torch.manual_seed(s); model = create_model(...); x = torch.randn(...)`.
     """
-    if count < 1:
-        raise InputError("--random-input needs a count of at least 1")
+    if not 1 <= count <= MAX_RANDOM_INPUT:
+        raise InputError(
+            f"--random-input {shown(count)} is out of range: give 1 to {MAX_RANDOM_INPUT} "
+            "(each input is a 3x224x224 tensor; 100,000 of them would need 56 GiB)"
+        )
     torch, _ = torch_and_timm()
     device = pick_device(options.device)
     torch.set_num_threads(plan_threads(options, device, lanes=False)[0])

@@ -1,14 +1,18 @@
 """Building the model with the weights the user asked for: bundled, hub, a file or folder, or random.
 
-Every load is safe: safetensors, or `torch.load(weights_only=True)`, which refuses pickled code.
+Every load is safe: safetensors, or `torch.load(weights_only=True)`, which refuses pickled code; the
+only class allowed beyond tensors and plain data is `argparse.Namespace`, the `args` that timm's
+train.py saves in its checkpoints.
 Every mismatch between a file and the model is checked here, key by key and shape by shape, so
 the user gets one line naming both shapes instead of PyTorch's wall of text.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from logitcli.errors import InputError, RunError
+from logitcli.files import require_regular_file
 from logitcli.model.deps import torch_and_timm
 from logitcli.model.names import BUNDLED_MODELS, architecture, check_model_name
 from logitcli.model.options import DEFAULT_MODEL, WEIGHT_KEYWORDS, ModelOptions
@@ -204,6 +209,8 @@ def _hub_unreachable(hf_hub_id: str | None) -> str | None:
 
 def _load_path(spec: str, name: str, options: ModelOptions) -> LoadedModel:
     """Weights from a .safetensors/.pth file or a `save_for_hf` folder; the head size comes from the file."""
+    if not spec.strip():
+        raise InputError("--weights is empty: use auto, bundled, hub, random, or a path to weights")
     path = Path(spec).expanduser()
     if not path.exists():
         raise InputError(
@@ -218,6 +225,7 @@ def _load_path(spec: str, name: str, options: ModelOptions) -> LoadedModel:
         saved_cfg = config.get("pretrained_cfg") or {}
         model_args = {k: v for k, v in (config.get("model_args") or {}).items() if k != "num_classes"}
     check_model_name(name)
+    require_regular_file(path, f"--weights {path}")
     state = read_state_dict(path)
     torch, timm = torch_and_timm()
     head_key = _classifier_key(timm, name, state)
@@ -249,10 +257,16 @@ def _hf_folder(folder: Path) -> tuple[Path, dict]:
     config_path = folder / "config.json"
     config: dict = {}
     if config_path.exists():
+        from logitcli.files import read_text
+
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise InputError(f"cannot read {config_path}: {error}") from None
+            config = json.loads(read_text(config_path, str(config_path)))
+        except (ValueError, RecursionError) as error:
+            raise InputError(f"cannot read {config_path}: {str(error)[:200]}") from None
+        if not isinstance(config, dict):
+            raise InputError(
+                f"{config_path} is not a JSON object: it should be the config.json that save_for_hf writes"
+            )
     for filename in ("model.safetensors", "pytorch_model.bin"):
         if (folder / filename).exists():
             return folder / filename, config
@@ -297,13 +311,37 @@ def read_state_dict(path: Path) -> dict:
     return dict(state)
 
 
+#: What timm's train.py pickles beside the tensors: `args` (argparse.Namespace); all else is plain data.
+SAFE_CHECKPOINT_CLASSES = (argparse.Namespace,)
+_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _torch_load(path: str) -> Any:
     torch, _ = torch_and_timm()
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(list(SAFE_CHECKPOINT_CLASSES)):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # UnpicklingError, RuntimeError for a zip that is not a checkpoint, ...
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(f"cannot load {path} safely as PyTorch weights: {first[:200]}") from None
+        raise InputError(unsafe_load_message(path, str(error)) or _first_line(path, error)) from None
+
+
+def unsafe_load_message(path: str, message: str) -> str | None:
+    """A whole sentence for a file that pickles Python objects (a whole model): what it is, what to do."""
+    found = _UNSUPPORTED_GLOBAL.search(message)
+    if found is None:
+        return None
+    return (
+        f"cannot load {path} safely: it pickles a {found.group(1).rstrip('.')} object (a whole model, or other "
+        "Python objects), and unpickling it could run code from the file; save the weights instead, with "
+        "torch.save(model.state_dict(), 'weights.pth') or safetensors, and give that file to --weights"
+    )
+
+
+def _first_line(path: str, error: Exception) -> str:
+    text = _ANSI.sub("", str(error)).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    return f"cannot load {path} safely as PyTorch weights: {first[:200]}"
 
 
 def _classifier_key(timm: Any, name: str, state: dict) -> str | None:
