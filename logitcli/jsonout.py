@@ -122,13 +122,19 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
 
 
 def logits_document(batch: Batch) -> dict[str, Any]:
-    """What `logitcli logits --json` prints; every number command reads it back."""
+    """What `logitcli logits --json` prints; every number command reads it back.
+
+    The logits are the command's result: `result` holds them, as every command's document does, and
+    `logits` too, where the number commands' documents keep their input logits.
+    """
+    logits = shaped(batch.values, batch.one_example)
     return {
         "command": "logits",
         **batch.extra,
         "inputs": batch.inputs,
         "classes": batch.classes,
-        "logits": shaped(batch.values, batch.one_example),
+        "logits": logits,
+        "result": logits,
     }
 
 
@@ -139,4 +145,4 @@ def logits_record(
     record: dict[str, Any] = {"command": "logits", **extra, "index": index}
     if input_name is not None:
         record["input"] = input_name
-    return record | {"classes": classes, "logits": row}
+    return record | {"classes": classes, "logits": row, "result": row}

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from logitcli.output import Output
+from logitcli.output import Output, parse_rows
 
 INPUT = "Input"
 OUTPUT = "Output"
@@ -40,6 +40,26 @@ Precision = Annotated[
 TopK = Annotated[
     int | None,
     typer.Option("--top-k", "-k", min=1, help="Show the top K classes by logit in tables.", rich_help_panel=OUTPUT),
+]
+Rows = Annotated[
+    str | None,
+    typer.Option(
+        "--rows",
+        metavar="N|all",
+        help="Examples per table (default: a screenful on a terminal, all when piped).",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+    ),
+]
+Wide = Annotated[
+    bool,
+    typer.Option("--wide", help="Every column, however wide the terminal (try less -S).", rich_help_panel=OUTPUT),
+]
+Save = Annotated[
+    str | None,
+    typer.Option(
+        "--save", metavar="FILE", help="Also write the tables to FILE: .html, .svg or .txt.", rich_help_panel=OUTPUT
+    ),
 ]
 AsTable = Annotated[
     bool, typer.Option("--table", help="Tables, even when piped (default on a terminal).", rich_help_panel=OUTPUT)
@@ -132,6 +152,9 @@ class ModelArgs:
 _FORMATS: dict[str, tuple[Any, Any]] = {
     "precision": (Precision, 4),
     "top_k": (TopK, None),
+    "rows": (Rows, None),
+    "wide": (Wide, False),
+    "save": (Save, None),
     "table": (AsTable, False),
     "json_": (AsJson, False),
     "jsonl": (AsJsonl, False),
@@ -158,7 +181,8 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
     "tour" (explain, which prints prose) only --precision and --top-k. The decorated command declares
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
-    formats = {k: _FORMATS[k] for k in ("precision", "top_k")} if output == "tour" else _FORMATS
+    tour_formats = ("precision", "top_k", "rows", "wide", "save")
+    formats = {k: _FORMATS[k] for k in tour_formats} if output == "tour" else _FORMATS
     extra = {**formats, **(_STEP_EXTRAS if output == "steps" else {}), **_MODEL}
 
     def decorate(command: Callable) -> Callable:
@@ -178,6 +202,9 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
                 jsonl=options.get("jsonl", False),
                 precision=options["precision"],
                 top_k=options["top_k"],
+                rows=parse_rows(options["rows"]),
+                wide=options["wide"],
+                save=options["save"],
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
             )

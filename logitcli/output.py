@@ -1,25 +1,56 @@
 """Where results go: tables on a terminal, JSON when piped, explicit flags always win.
 
 stdout carries the result only; failures (an image that could not be read) go to stderr after
-the result, and turn the exit code to 1 so scripts notice.
+the result, and turn the exit code to 1 so scripts notice. `--save FILE` also writes the tables, as
+the terminal shows them, to an .html, .svg or .txt file.
 """
 
 from __future__ import annotations
 
+import io
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import typer
 
 from logitcli.batch import Batch
-from logitcli.errors import InputError
+from logitcli.errors import InputError, RunError
 from logitcli.steps import Calculation
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+
+    from logitcli.render import View
 
 Mode = Literal["table", "json", "jsonl"]
+SAVE_SUFFIXES = (".html", ".htm", ".svg", ".txt")
+#: A console this wide never wraps or crops a table: `--wide` lets the terminal (or `less -S`) deal with it.
+WIDE = 100_000
+#: Lines of a terminal kept for headings, footers and the prompt when rows are fitted to its height.
+SCREEN_MARGIN = 12
+
+
+def parse_rows(text: str | None) -> int | None | Literal["auto"]:
+    """`--rows N` or `--rows all`; not given: "auto" (a screenful on a terminal, every row when piped)."""
+    if text is None:
+        return "auto"
+    if text.strip().lower() == "all":
+        return None
+    try:
+        rows = int(text)
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise InputError(f"--rows takes a number of rows (1 or more) or `all`, got {text!r}")
+    return rows
+
+
+def check_save_path(path: str | None) -> None:
+    if path is not None and Path(path).suffix.lower() not in SAVE_SUFFIXES:
+        raise InputError(f"--save writes .html, .svg or .txt files, got {path!r}: e.g. --save tour.html")
 
 
 @dataclass
@@ -29,12 +60,16 @@ class Output:
     top_k: int | None = None
     include_steps: bool = True
     check: bool = False
+    rows: int | None | Literal["auto"] = "auto"
+    wide: bool = False
+    save: str | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def choose(cls, *, table: bool, json: bool, jsonl: bool, **settings: object) -> Output:
         if table + json + jsonl > 1:
             raise InputError("choose one of --table, --json, --jsonl")
+        check_save_path(settings.get("save"))  # type: ignore[arg-type]
         if table:
             mode: Mode = "table"
         elif json:
@@ -49,6 +84,59 @@ class Output:
         """A progress bar only where a person watches stderr."""
         return sys.stderr.isatty()
 
+    def console(self, file: io.StringIO | None = None) -> Console:
+        """rich's console, imported only when tables are printed (JSON output never needs it)."""
+        from rich.console import Console
+
+        return Console(highlight=False, width=WIDE if self.wide else None, record=bool(self.save), file=file)
+
+    def view(self, console: Console, labels: dict[str, str] | None = None) -> View:
+        """Width and rows for this console: a terminal's height bounds the rows unless --rows says otherwise."""
+        from logitcli.render import BATCH_CLASS_TABLES, View
+
+        rows = self.rows
+        from_screen = rows == "auto" and console.is_terminal
+        if rows == "auto":
+            rows = max(5, console.size.height - SCREEN_MARGIN) if from_screen else None
+        given = self.rows != "auto"
+        class_tables = (rows if rows is not None else 10**9) if given else BATCH_CLASS_TABLES
+        return View(
+            width=None if self.wide else console.width,
+            precision=self.precision,
+            top_k=self.top_k,
+            rows=rows,  # type: ignore[arg-type]
+            rows_from_screen=from_screen,
+            class_tables=class_tables,  # type: ignore[arg-type]
+            labels=labels or {},
+        )
+
+    def show_tables(self, make_parts: Callable[[View], list[RenderableType]]) -> None:
+        """Print the tables in table mode; with --save, record them (in any mode) and write the file."""
+        if self.mode == "table":
+            console = self.console()
+        elif self.save:
+            console = self.console(file=io.StringIO())
+        else:
+            return
+        for part in make_parts(self.view(console)):
+            console.print(part)
+        self.save_recording(console)
+
+    def save_recording(self, console: Console) -> None:
+        """Write what `console` recorded to --save's file, in the format its suffix names."""
+        if not self.save:
+            return
+        suffix = Path(self.save).suffix.lower()
+        try:
+            if suffix == ".svg":
+                console.save_svg(self.save, title="logitcli")
+            elif suffix in (".html", ".htm"):
+                console.save_html(self.save)
+            else:
+                console.save_text(self.save)
+        except OSError as error:
+            raise RunError(f"cannot write {self.save}: {error.strerror or error}") from None
+
     def finish(self) -> None:
         """Report what could not be read; a partial result still exits non-zero."""
         if self.failures:
@@ -61,13 +149,6 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
         print(f"Error: {path}: {reason}", file=sys.stderr)
 
 
-def _console() -> Console:
-    """rich's console, imported only when tables are printed (JSON output never needs it)."""
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
 def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
     from logitcli import jsonout
 
@@ -77,15 +158,15 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
     elif out.mode == "jsonl":
         for record in jsonout.jsonl_records(calc, batch, out.include_steps):
             sys.stdout.buffer.write(jsonout.dumps(record) + b"\n")
-    else:
+    sys.stdout.buffer.flush()
+
+    def parts(view: View) -> list[RenderableType]:
         from logitcli.render import calculation_renderables
 
-        console = _console()
-        for part in calculation_renderables(
-            calc, batch, precision=out.precision, top_k=out.top_k, max_rows=_max_rows(console)
-        ):
-            console.print(part)
-    sys.stdout.buffer.flush()
+        return calculation_renderables(calc, batch, view)
+
+    out.show_tables(parts)
+    sys.stdout.flush()
     out.finish()
 
 
@@ -100,18 +181,13 @@ def emit_logits(batch: Batch, out: Output) -> None:
             name = batch.inputs[row] if batch.inputs is not None else None
             record = jsonout.logits_record(batch.extra, row, name, batch.classes, batch.values[row])
             sys.stdout.buffer.write(jsonout.dumps(record) + b"\n")
-    else:
+    sys.stdout.buffer.flush()
+
+    def parts(view: View) -> list[RenderableType]:
         from logitcli.render import logits_renderables
 
-        console = _console()
-        for part in logits_renderables(batch, precision=out.precision, top_k=out.top_k, max_rows=_max_rows(console)):
-            console.print(part)
-    sys.stdout.buffer.flush()
+        return logits_renderables(batch, view)
+
+    out.show_tables(parts)
+    sys.stdout.flush()
     out.finish()
-
-
-def _max_rows(console: Console) -> int:
-    """A batch larger than a screen shows its first rows; piped tables show 20."""
-    if console.is_terminal:
-        return max(5, console.size.height - 12)
-    return 20
