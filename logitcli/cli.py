@@ -6,6 +6,7 @@ torch and timm are imported only when the input is images (inside `logitcli.mode
 
 from __future__ import annotations
 
+import io
 import math
 import sys
 from dataclasses import replace
@@ -19,13 +20,16 @@ from logitcli import options as opt
 from logitcli.batch import Batch
 from logitcli.clickparts import LogitcliGroup, NumberCommand
 from logitcli.errors import InputError, RunError
-from logitcli.inputs import Source, resolve_batch
+from logitcli.inputs import Source, parse_text, resolve_batch
 from logitcli.options import ModelArgs, shared_options
-from logitcli.output import Output, emit_calculation, emit_logits, report_failures
+from logitcli.output import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
 from logitcli.targets import parse_binary_targets, parse_class_targets, parse_weights
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from logitcli.model import ModelOptions, ModelRun
+    from logitcli.tour.data import Tour
 
 app = typer.Typer(
     cls=LogitcliGroup,
@@ -333,11 +337,15 @@ def explain(
     With no values it walks the article's own examples; give numbers or images (and --targets)
     to walk the same tour on your data. Plain text when piped; --json gives the tour as data.
     """
-    from logitcli.tour import build_tour, default_lang, render_tour, tour_to_json
+    from logitcli.tour import build_tour, default_lang, tour_to_json
 
     batch = None
     if values or file or model.random_input is not None:
         batch = load_batch(values, file, model, out)
+    elif piped_stdin():
+        text = sys.stdin.read()
+        if text.strip():  # an empty pipe, as from `true |`, leaves the article's examples
+            batch = _with_classes(parse_text(text, "stdin"), model)
     target_array = (
         parse_class_targets(targets, batch, ignore_index=steps.DEFAULT_IGNORE_INDEX)
         if targets is not None and batch is not None
@@ -345,27 +353,36 @@ def explain(
     )
     if targets is not None and batch is None:
         raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
-    tour = build_tour(batch, target_array, section, lang or default_lang(), top_k=out.top_k or 5)
+    tour = build_tour(batch, target_array, section, lang or default_lang(), top_k=out.top_k)
     if json_:
         from logitcli.jsonout import dumps
 
         sys.stdout.buffer.write(dumps(tour_to_json(tour)) + b"\n")
         sys.stdout.buffer.flush()
+        if out.save:
+            show_tour(tour, out, out.console(file=io.StringIO()), pager=False)
     else:
-        from rich.console import Console
-
-        console = Console(highlight=False)
-        if pager and console.is_terminal:
-            with console.pager(styles=True):
-                render_tour(tour, console, precision=out.precision)
-        else:
-            render_tour(tour, console, precision=out.precision)
+        show_tour(tour, out, out.console(), pager=pager)
     out.finish()
+
+
+def show_tour(tour: Tour, out: Output, console: Console, pager: bool) -> None:
+    """The tour on `console`, through the pager if asked (on a terminal), then saved if asked."""
+    from logitcli.tour import render_tour
+
+    view = out.view(console)
+    if pager and console.is_terminal:
+        with pager_with_colours(console):
+            render_tour(tour, console, view=view)
+    else:
+        render_tour(tour, console, view=view)
+    out.save_recording(console)
 
 
 @app.command()
 def models(
     pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",
+    json_: Annotated[bool, typer.Option("--json", help="One JSON object: {command, pattern, result: [...]}.")] = False,
 ) -> None:
     """List timm's models matching PATTERN; models with bundled (offline) weights are marked."""
     from logitcli.model import list_models
@@ -373,6 +390,12 @@ def models(
     found = list_models(pattern)
     if not found:
         raise InputError(f"no timm model matches {pattern!r}: try a wildcard such as 'resnet*'")
+    if json_:
+        from logitcli.jsonout import dumps
+
+        result = [{"name": name, "bundled": bundled} for name, bundled in found]
+        sys.stdout.buffer.write(dumps({"command": "models", "pattern": pattern, "result": result}) + b"\n")
+        return
     for name, bundled in found:
         print(f"{name}\t(bundled weights)" if bundled else name)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -142,6 +143,52 @@ class Output:
         if self.failures:
             report_failures(self.failures)
             raise typer.Exit(1)
+
+
+def piped_stdin() -> bool:
+    """True when something is piped in (a pipe or a file), not a terminal or /dev/null: worth reading."""
+    import os
+    import stat
+
+    if sys.stdin is None or sys.stdin.isatty():
+        return False
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return True  # a stream without a descriptor (tests): read it
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+@contextmanager
+def pager_with_colours(console: Console) -> Iterator[None]:
+    """rich's pager, with colours where the console has them: `less` shows them only with -R, which is
+    added to LESS (set to -R when unset) for the pager's run; without colours the text is plain."""
+    import os
+
+    styles = console.color_system is not None
+    before = os.environ.get("LESS")
+    if styles and not _less_shows_colours(before):
+        os.environ["LESS"] = f"{before} -R" if before else "-R"
+    try:
+        with console.pager(styles=styles):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("LESS", None)
+        else:
+            os.environ["LESS"] = before
+
+
+def _less_shows_colours(options: str | None) -> bool:
+    """Whether a LESS value already passes colour codes through (-R, -r or their long forms)."""
+    if not options:
+        return False
+    for word in options.split():
+        if word.lower() == "--raw-control-chars":
+            return True
+        if not word.startswith("--") and ("R" in word or "r" in word):
+            return True
+    return False
 
 
 def report_failures(failures: list[tuple[str, str]]) -> None:

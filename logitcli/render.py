@@ -75,6 +75,7 @@ LABELS: dict[str, str] = {
     "dropped": "{what} left out at {width} columns; --wide shows every column",
     "bars": "bars",
     "list_separator": ", ",
+    "clause_separator": "; ",
     "denominator": "Σ loss / {denominator}: {what}",
     "matches": "matches {function}, max difference {diff}",
     "differs": "DIFFERS from {function}, max difference {diff}",
@@ -471,7 +472,7 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
         if len(order) < batch.n_classes:
             k = default_top_k(batch.n_classes, view.top_k) or batch.n_classes
             key = "top_classes_and_target" if len(order) > k else "top_classes"
-            caption = view.word(key, k=k, n=batch.n_classes) + "; " + view.word("more_classes")
+            caption = view.word(key, k=k, n=batch.n_classes) + view.word("clause_separator") + view.word("more_classes")
             parts.append(view.line(caption))
         if single:
             items = [f"{view.title(s)} = {_cell(calc, s, row, batch, view)}" for s in _example_steps(calc)]
@@ -607,7 +608,9 @@ def logits_renderables(batch: Batch, view: View | None = None) -> list[Renderabl
         parts += fitted.parts
         dropped += fitted.dropped
     if k < batch.n_classes:
-        caption = view.word("top_classes", k=k, n=batch.n_classes) + "; " + view.word("more_classes")
+        caption = (
+            view.word("top_classes", k=k, n=batch.n_classes) + view.word("clause_separator") + view.word("more_classes")
+        )
         parts.append(view.line(caption))
     if rows < batch.n_examples:
         parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
