@@ -20,6 +20,7 @@ from logitcli import options as opt
 from logitcli.batch import Batch
 from logitcli.clickparts import LogitcliGroup, NumberCommand
 from logitcli.errors import InputError, RunError
+from logitcli.helptext import command_help
 from logitcli.inputs import Source, parse_text, resolve_batch
 from logitcli.options import ModelArgs, shared_options
 from logitcli.output import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
@@ -155,42 +156,45 @@ def _checked(
 
 Targets = Annotated[
     str | None,
-    typer.Option("--targets", "-t", help="Class indices (2,0,1), class names, a JSON array, or a labels file."),
+    typer.Option("--targets", "-t", metavar="T", help="Indices, names, JSON, labels file."),
 ]
 
 
 # ----------------------------------------------------------------------------- commands
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("sigmoid"))
 @shared_options()
 def sigmoid(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
-    """sigmoid(x) = 1 / (1 + exp(-x)), each logit on its own: "is this a car?"."""
+    """Each logit on its own through the sigmoid (the help text is in helptext.py)."""
     batch = load_batch(values, file, model, out)
     emit_calculation(_checked(out.check, steps.sigmoid(batch.values), batch), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("softmax"))
 @shared_options()
 def softmax(
     values: opt.Values = None,
     file: opt.File = None,
-    temperature: Annotated[float, typer.Option("--temperature", "-T", help="Divide the logits by T first.")] = 1.0,
+    temperature: Annotated[
+        float,
+        typer.Option("--temperature", "-T", metavar="T", help="Divide the logits by T first.", show_default=False),
+    ] = 1.0,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """softmax(x)_i = exp(x_i) / sum_j exp(x_j): scores in (0, 1) that sum to 1, "which one is it?"."""
+    """Each row through the softmax, the article's naive steps beside the max-shifted ones."""
     if not math.isfinite(temperature) or temperature <= 0:
         raise InputError(f"temperature must be a positive number, got {temperature:g}")
     batch = load_batch(values, file, model, out)
     emit_calculation(_checked(out.check, steps.softmax(batch.values, temperature), batch), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("nll"))
 @shared_options()
 def nll(
-    values: opt.Values = None,
+    values: opt.LogProbValues = None,
     file: opt.File = None,
     targets: Targets = None,
     weight: opt.ClassWeight = None,
@@ -200,11 +204,7 @@ def nll(
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Negative log-likelihood, as F.nll_loss: pick each example's target entry and negate it.
-
-    The input should be log-probabilities. Piped from `softmax`, it takes the probabilities, as the
-    article does, and says why that is not yet a loss.
-    """
+    """F.nll_loss: reads `result` first from piped JSON, so `softmax | nll` replays the article's lesson."""
     _check_reduction(reduction)
     batch = load_batch(values, file, model, out, source="result")
     target_array = parse_class_targets(_require_targets(targets, "nll"), batch, ignore_index=ignore_index)
@@ -213,7 +213,7 @@ def nll(
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("xent"))
 @shared_options()
 def xent(
     values: opt.Values = None,
@@ -222,15 +222,15 @@ def xent(
     weight: opt.ClassWeight = None,
     ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
-    label_smoothing: Annotated[float, typer.Option("--label-smoothing", help="Mix in a uniform target, 0..1.")] = 0.0,
+    label_smoothing: Annotated[
+        float,
+        typer.Option("--label-smoothing", metavar="E", help="Mix in a uniform target, 0..1.", show_default=False),
+    ] = 0.0,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Cross-entropy, as F.cross_entropy: logits -> softmax -> log -> nll, the article's four steps.
-
-    Targets are class indices (or names), or class probabilities of the logits' shape (soft targets).
-    """
+    """F.cross_entropy in the article's four steps, with class-index or soft targets."""
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise InputError(f"--label-smoothing must be in [0, 1], got {label_smoothing:g}")
@@ -247,24 +247,27 @@ def xent(
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("bce"))
 @shared_options()
 def bce(
     values: opt.Values = None,
     file: opt.File = None,
     targets: Annotated[
-        str | None, typer.Option("--targets", "-t", help="0/1 or probabilities, one per logit (1,0,1 or JSON).")
+        str | None,
+        typer.Option("--targets", "-t", metavar="Y", help="0/1 or a probability per logit."),
     ] = None,
-    weight: Annotated[str | None, typer.Option("--weight", "-w", help="One weight per class (or per logit).")] = None,
+    weight: Annotated[
+        str | None, typer.Option("--weight", "-w", metavar="W", help="A weight per class (or per logit).")
+    ] = None,
     pos_weight: Annotated[
-        str | None, typer.Option("--pos-weight", help="Weight of the positive term, one per class.")
+        str | None, typer.Option("--pos-weight", metavar="PW", help="Positive term's weight, per class.")
     ] = None,
     reduction: opt.Reduction = "mean",
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own."""
+    """F.binary_cross_entropy_with_logits: each logit its own yes/no question."""
     _check_reduction(reduction)
     batch = load_batch(values, file, model, out)
     if targets is None:
@@ -276,13 +279,10 @@ def bce(
     emit_calculation(_checked(out.check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("logits"))
 @shared_options(output="logits")
-def logits(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
-    """Run a timm model on images (or random input) and show its raw outputs: the logits.
-
-    With no weights given, the bundled ImageNet EfficientNet-Lite0 runs offline.
-    """
+def logits(values: opt.ImageValues = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
+    """The model's raw outputs; --jsonl on images streams a line per image as it is computed."""
     if out.mode == "jsonl" and values and model.random_input is None:
         emit_logits_streaming(values, file, model, out)
         return
@@ -316,27 +316,38 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
     out.finish()
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("explain"))
 @shared_options(output="tour")
 def explain(
-    values: opt.Values = None,
+    values: opt.TourValues = None,
     file: opt.File = None,
     targets: Targets = None,
     section: Annotated[
-        str | None, typer.Option("--section", "-s", help="One part: logits, sigmoid, softmax, nll or xent.")
+        str | None,
+        typer.Option(
+            "--section",
+            "-s",
+            metavar="PART",
+            help="One part: logits, sigmoid, softmax, nll or xent.",
+            autocompletion=opt.choices(opt.SECTION_CHOICES),
+        ),
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="en or ja (default: from the locale).")] = None,
-    pager: Annotated[bool, typer.Option("--pager", help="Page the tour on a terminal.")] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="en|ja",
+            help="Language (default: from the locale).",
+            autocompletion=opt.choices(opt.LANGS),
+        ),
+    ] = None,
+    pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
     json_: opt.AsJson = False,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """The article as a guided tour: prose, then the numbers, then what to notice.
-
-    With no values it walks the article's own examples; give numbers or images (and --targets)
-    to walk the same tour on your data. Plain text when piped; --json gives the tour as data.
-    """
+    """The tour: with nothing given (or an empty pipe) the article's numbers, else the user's."""
     from logitcli.tour import build_tour, default_lang, tour_to_json
 
     batch = None
@@ -379,12 +390,12 @@ def show_tour(tour: Tour, out: Output, console: Console, pager: bool) -> None:
     out.save_recording(console)
 
 
-@app.command()
+@app.command(help=command_help("models"))
 def models(
     pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",
-    json_: Annotated[bool, typer.Option("--json", help="One JSON object: {command, pattern, result: [...]}.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="One JSON object: {command, pattern, result}.")] = False,
 ) -> None:
-    """List timm's models matching PATTERN; models with bundled (offline) weights are marked."""
+    """timm's registry, filtered by a pattern."""
     from logitcli.model import list_models
 
     found = list_models(pattern)

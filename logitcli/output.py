@@ -49,6 +49,13 @@ def parse_rows(text: str | None) -> int | None | Literal["auto"]:
     return rows
 
 
+def check_table_settings(precision: int, top_k: int | None) -> None:
+    if not 0 <= precision <= 17:
+        raise InputError(f"--precision takes 0 to 17 decimals, got {precision}")
+    if top_k is not None and top_k < 1:
+        raise InputError(f"--top-k takes a number of classes (1 or more), got {top_k}")
+
+
 def check_save_path(path: str | None) -> None:
     if path is not None and Path(path).suffix.lower() not in SAVE_SUFFIXES:
         raise InputError(f"--save writes .html, .svg or .txt files, got {path!r}: e.g. --save tour.html")
@@ -71,6 +78,7 @@ class Output:
         if table + json + jsonl > 1:
             raise InputError("choose one of --table, --json, --jsonl")
         check_save_path(settings.get("save"))  # type: ignore[arg-type]
+        check_table_settings(settings.get("precision", 4), settings.get("top_k"))  # type: ignore[arg-type]
         if table:
             mode: Mode = "table"
         elif json:
