@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def expand_image_arguments(arguments: list[str]) -> tuple[list[str], list[Failur
         elif os.path.exists(argument):
             paths.append(argument)
         elif glob.has_magic(argument):
-            matches = sorted(glob.glob(os.path.expanduser(argument), recursive=True))
+            matches = sorted(glob.glob(os.path.expanduser(argument), recursive=True), key=natural_key)
             if not matches:
                 failures.append((argument, "no files match this pattern"))
             for match in matches:
@@ -47,11 +48,16 @@ def expand_image_arguments(arguments: list[str]) -> tuple[list[str], list[Failur
 def _images_in_folder(folder: str) -> list[str]:
     found = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for filename in sorted(files):
+        dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=natural_key)
+        for filename in sorted(files, key=natural_key):
             if not filename.startswith(".") and Path(filename).suffix.lower() in IMAGE_SUFFIXES:
                 found.append(os.path.join(root, filename))
     return found
+
+
+def natural_key(name: str) -> tuple[list[str | int], str]:
+    """Sort `c2` before `c10`, as a person counts: digit runs compare as numbers (ties keep plain order)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)], name
 
 
 def decode_image(path: str) -> Any:
