@@ -21,7 +21,15 @@ from typer.testing import CliRunner
 from logitcli.batch import Batch
 from logitcli.cli import app
 from logitcli.jsonout import dumps
-from logitcli.render import DEFAULT_TOP_K, LABELS, View, calculation_renderables, fit, format_number
+from logitcli.render import (
+    DEFAULT_TOP_K,
+    LABELS,
+    View,
+    calculation_renderables,
+    fit,
+    format_distinct,
+    format_number,
+)
 from logitcli.steps import cross_entropy, softmax
 from logitcli.tour import LANGS, build_tour, render_tour, tour_to_json
 
@@ -225,3 +233,21 @@ def test_an_image_run_fits(folder_logits: str, width: int) -> None:
     result = json.loads(invoke(["xent", "--targets", labels, "--json"], width, stdin=folder_logits))["result"]
     assert format_number(result) in xent
     assert "tripod" in xent and "ignored" in xent
+
+
+def test_explain_wide_keeps_prose_to_its_width_and_tables_whole() -> None:
+    text = invoke(["explain", "--section", "softmax", "--wide"], 40)
+    widths = [cell_len(line.rstrip()) for line in text.splitlines()]
+    assert max(widths) <= 100  # prose at most 100 columns, tables at their natural width
+    assert "█████████▌" in text and "53.7853" in text and "left out" not in text
+
+
+def test_rounding_never_makes_the_derivation_look_wrong() -> None:
+    """A large logit: 1 + exp(-x) is 1.0000454, which 4 decimals would show as 1.0000 (and p as 1.0000)."""
+    tour = build_tour(Batch(np.array([[10.0, -1.0]])), section="sigmoid", torch_checks=False)
+    console = Console(width=100, record=True, color_system=None, file=io.StringIO())
+    render_tour(tour, console)
+    text = " ".join(console.export_text().split())
+    assert "1 + exp(-x) = 1.00005, so p = 1 / 1.00005 = 0.99995" in text
+    assert format_distinct(1.0) == "1.0000" and format_distinct(2.1644) == "2.1644"
+    assert format_distinct(1 + 1e-12) == "1.000000000001"

@@ -52,7 +52,7 @@ def render_tour(tour: Tour, console: Console, *, precision: int = 4, view: View 
     view = replace(view, labels={**tour.labels, **view.labels}, wrap=wrap_cjk)
     width = min(console.width, PROSE_WIDTH)
     console.print(Panel(Text(wrap_cjk(tour.title, width - 4), style="bold"), box=box.DOUBLE, width=width))
-    console.print(_prose(tour.intro, width))
+    console.print(Constrain(_prose(tour.intro, width), width))
     for section in tour.sections:
         console.print(_section(section, tour, width, view))
 
@@ -61,9 +61,11 @@ def _section(section: Section, tour: Tour, width: int, view: View) -> Renderable
     parts: list[RenderableType] = [_heading(section.title, width)]
     for block, after in zip(section.blocks, (*section.blocks[1:], None), strict=True):
         if isinstance(block, Check):  # a run of checks (one per temperature) stays together
-            parts.append(_check(block, width, spaced=not isinstance(after, Check)))
+            part = _check(block, width, spaced=not isinstance(after, Check))
         else:
-            parts.append(_block(block, tour, width, view))
+            part = _block(block, tour, width, view)
+        # Tables take the width their view allows (all they need with --wide); everything else keeps to `width`.
+        parts.append(part if isinstance(block, CalcTable | Bars | Comparison) else Constrain(part, width))
     return Group(*parts, Text(""))
 
 
@@ -72,7 +74,7 @@ def _heading(title: str, width: int) -> RenderableType:
 
     The section number keeps to its words (a no-break space)."""
     if cell_len(title) + 6 <= width:
-        return Rule(Text(title, style="bold cyan"), align="left", characters="━")
+        return Constrain(Rule(Text(title, style="bold cyan"), align="left", characters="━"), width)
     title = re.sub(r"^(\d+\.) ", "\\1\u00a0", title)
     return Group(Text(wrap_cjk(title, width), style="bold cyan"), Text("━" * width, style="bright_green"))
 
@@ -116,7 +118,7 @@ def _calc_table(block: CalcTable, width: int, view: View) -> RenderableType:
         parts.append(Text(wrap_cjk(block.caption, width), style="bold"))
     parts.extend(calculation_renderables(block.calc, block.batch, replace(view, top_k=block.top_k)))
     if block.check is not None:
-        parts.append(_check(block.check, width))
+        parts.append(Constrain(_check(block.check, width), width))
     else:
         parts.append(Text(""))
     return Group(*parts)
@@ -172,4 +174,4 @@ def _comparison(comparison: Comparison, width: int, view: View) -> RenderableTyp
     parts: list[RenderableType] = [Text(wrap_cjk(comparison.caption, width)), *fitted.parts]
     if comparison.legend:
         parts.append(Text(wrap_cjk(comparison.legend, width), style="dim"))
-    return Padding(Group(*parts), (0, 0, 1, 0))
+    return Group(*parts, Text(""))
