@@ -135,7 +135,12 @@ class Output:
         """Write what `console` recorded to --save's file, in the format its suffix names."""
         if not self.save:
             return
+        from rich.cells import cell_len
+
         suffix = Path(self.save).suffix.lower()
+        if self.wide:  # a page as wide as the widest line, not as the unbounded console
+            lines = console.export_text(clear=False).splitlines()
+            console.width = max([cell_len(line.rstrip()) for line in lines] + [20])
         try:
             if suffix == ".svg":
                 console.save_svg(self.save, title="logitcli")

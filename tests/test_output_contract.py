@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -196,3 +197,10 @@ def test_the_pager_is_plain_without_colours(monkeypatch) -> None:
         console.print("[bold]tour[/bold]")
     assert seen == [(None, "tour\n")]
     assert not _less_shows_colours("-i") and _less_shows_colours("-iR")
+
+
+def test_a_wide_svg_is_as_wide_as_its_widest_line(run, tmp_path) -> None:
+    path = tmp_path / "wide.svg"
+    assert run("softmax", "1", "2", "3", "--table", "--wide", "--save", str(path)).code == 0
+    view_box = re.search(r'viewBox="0 0 (\d+(?:\.\d+)?) ', path.read_text(encoding="utf-8"))
+    assert view_box is not None and float(view_box.group(1)) < 2000
