@@ -175,10 +175,11 @@ def piped_stdin() -> bool:
 @contextmanager
 def pager_with_colours(console: Console) -> Iterator[None]:
     """rich's pager, with colours where the console has them: `less` shows them only with -R, which is
-    added to LESS (set to -R when unset) for the pager's run; without colours the text is plain."""
+    added to LESS (set to -R when unset) for the pager's run; without colours (NO_COLOR, a dumb terminal)
+    the text is plain."""
     import os
 
-    styles = console.color_system is not None
+    styles = console.color_system is not None and not console.no_color
     before = os.environ.get("LESS")
     if styles and not _less_shows_colours(before):
         os.environ["LESS"] = f"{before} -R" if before else "-R"

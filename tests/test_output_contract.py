@@ -181,18 +181,19 @@ def test_the_pager_gets_colours_through_less(monkeypatch, before: str | None, du
         monkeypatch.delenv("LESS", raising=False)
     else:
         monkeypatch.setenv("LESS", before)
-    console = Console(file=io.StringIO(), force_terminal=True, color_system="standard")
+    console = Console(file=io.StringIO(), force_terminal=True, color_system="standard", no_color=False)
     with pager_with_colours(console):
         console.print("[bold]tour[/bold]")
     assert seen[0][0] == during and "\x1b[" in seen[0][1]
     assert os.environ.get("LESS") == before
 
 
-def test_the_pager_is_plain_without_colours(monkeypatch) -> None:
+@pytest.mark.parametrize("settings", [{"color_system": None}, {"color_system": "standard", "no_color": True}])
+def test_the_pager_is_plain_without_colours(monkeypatch, settings: dict) -> None:
     seen: list[tuple[str | None, str]] = []
     monkeypatch.setattr("pydoc.pager", lambda text: seen.append((os.environ.get("LESS"), text)))
     monkeypatch.delenv("LESS", raising=False)
-    console = Console(file=io.StringIO(), force_terminal=True, color_system=None)
+    console = Console(file=io.StringIO(), force_terminal=True, **settings)
     with pager_with_colours(console):
         console.print("[bold]tour[/bold]")
     assert seen == [(None, "tour\n")]
