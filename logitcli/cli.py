@@ -6,6 +6,7 @@ torch and timm are imported only when the input is images (inside `logitcli.mode
 
 from __future__ import annotations
 
+import io
 import math
 import sys
 from dataclasses import replace
@@ -20,13 +21,17 @@ from logitcli.batch import Batch
 from logitcli.clickparts import LogitcliGroup, NumberCommand, stdout_can_show
 from logitcli.diagnosis import diagnose, upstream_notes
 from logitcli.errors import InputError, RunError
-from logitcli.inputs import Source, resolve_batch
+from logitcli.helptext import command_help
+from logitcli.inputs import Source, parse_text, resolve_batch
 from logitcli.options import ModelArgs, shared_options
-from logitcli.output import Output, emit_calculation, emit_logits, report_failures
+from logitcli.output import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
 from logitcli.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from logitcli.model import ModelOptions, ModelRun
+    from logitcli.tour.data import Tour
 
 app = typer.Typer(
     cls=LogitcliGroup,
@@ -162,42 +167,45 @@ def _diagnosed(calc: steps.Calculation, batch: Batch) -> steps.Calculation:
 
 Targets = Annotated[
     str | None,
-    typer.Option("--targets", "-t", help="Class indices (2,0,1), class names, a JSON array, or a labels file."),
+    typer.Option("--targets", "-t", metavar="T", help="Indices, names, JSON, labels file."),
 ]
 
 
 # ----------------------------------------------------------------------------- commands
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("sigmoid"))
 @shared_options()
 def sigmoid(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
-    """sigmoid(x) = 1 / (1 + exp(-x)), each logit on its own: "is this a car?"."""
+    """Each logit on its own through the sigmoid (the help text is in helptext.py)."""
     batch = load_batch(values, file, model, out)
     emit_calculation(_checked(out.check, steps.sigmoid(batch.values), batch), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("softmax"))
 @shared_options()
 def softmax(
     values: opt.Values = None,
     file: opt.File = None,
-    temperature: Annotated[float, typer.Option("--temperature", "-T", help="Divide the logits by T first.")] = 1.0,
+    temperature: Annotated[
+        float,
+        typer.Option("--temperature", "-T", metavar="T", help="Divide the logits by T first.", show_default=False),
+    ] = 1.0,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """softmax(x)_i = exp(x_i) / sum_j exp(x_j): scores in (0, 1) that sum to 1, "which one is it?"."""
+    """Each row through the softmax, the article's naive steps beside the max-shifted ones."""
     if not math.isfinite(temperature) or temperature <= 0:
         raise InputError(f"temperature must be a positive number, got {temperature:g}")
     batch = load_batch(values, file, model, out)
     emit_calculation(_checked(out.check, steps.softmax(batch.values, temperature), batch), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("nll"))
 @shared_options()
 def nll(
-    values: opt.Values = None,
+    values: opt.LogProbValues = None,
     file: opt.File = None,
     targets: Targets = None,
     weight: opt.ClassWeight = None,
@@ -207,11 +215,7 @@ def nll(
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Negative log-likelihood, as F.nll_loss: pick each example's target entry and negate it.
-
-    The input should be log-probabilities. Piped from `softmax`, it takes the probabilities, as the
-    article does, and says why that is not yet a loss.
-    """
+    """F.nll_loss: reads `result` first from piped JSON, so `softmax | nll` replays the article's lesson."""
     _check_reduction(reduction)
     check_ignore_index(ignore_index)
     batch = load_batch(values, file, model, out, source="result")
@@ -221,7 +225,7 @@ def nll(
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("xent"))
 @shared_options()
 def xent(
     values: opt.Values = None,
@@ -230,15 +234,15 @@ def xent(
     weight: opt.ClassWeight = None,
     ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
-    label_smoothing: Annotated[float, typer.Option("--label-smoothing", help="Mix in a uniform target, 0..1.")] = 0.0,
+    label_smoothing: Annotated[
+        float,
+        typer.Option("--label-smoothing", metavar="E", help="Mix in a uniform target, 0..1.", show_default=False),
+    ] = 0.0,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Cross-entropy, as F.cross_entropy: logits -> softmax -> log -> nll, the article's four steps.
-
-    Targets are class indices (or names), or class probabilities of the logits' shape (soft targets).
-    """
+    """F.cross_entropy in the article's four steps, with class-index or soft targets."""
     _check_reduction(reduction)
     check_ignore_index(ignore_index)
     if label_smoothing > 1.0:
@@ -254,17 +258,20 @@ def xent(
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("bce"))
 @shared_options()
 def bce(
     values: opt.Values = None,
     file: opt.File = None,
     targets: Annotated[
-        str | None, typer.Option("--targets", "-t", help="0/1 or probabilities, one per logit (1,0,1 or JSON).")
+        str | None,
+        typer.Option("--targets", "-t", metavar="Y", help="0/1 or a probability per logit."),
     ] = None,
-    weight: Annotated[str | None, typer.Option("--weight", "-w", help="One weight per class (or per logit).")] = None,
+    weight: Annotated[
+        str | None, typer.Option("--weight", "-w", metavar="W", help="A weight per class (or per logit).")
+    ] = None,
     pos_weight: Annotated[
-        str | None, typer.Option("--pos-weight", help="Weight of the positive term, one per class.")
+        str | None, typer.Option("--pos-weight", metavar="PW", help="Positive term's weight, per class.")
     ] = None,
     reduction: opt.Reduction = "mean",
     probs: Annotated[
@@ -275,11 +282,7 @@ def bce(
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own.
-
-    With --probs the input is probabilities (a sigmoid already applied) and the loss is F.binary_cross_entropy,
-    each log clamped at -100 as PyTorch clamps it.
-    """
+    """F.binary_cross_entropy_with_logits: each logit its own yes/no question (F.binary_cross_entropy with --probs)."""
     _check_reduction(reduction)
     if probs and pos_weight is not None:
         raise InputError(
@@ -316,13 +319,10 @@ def _rows(full: np.ndarray | None, batch: Batch) -> np.ndarray | None:
     return None if full is None else batch.layout.rows(full)
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("logits"))
 @shared_options(output="logits")
-def logits(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
-    """Run a timm model on images (or random input) and show its raw outputs: the logits.
-
-    With no weights given, the bundled ImageNet EfficientNet-Lite0 runs offline.
-    """
+def logits(values: opt.ImageValues = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
+    """The model's raw outputs; --jsonl on images streams a line per image as it is computed."""
     if out.mode == "jsonl" and values and model.random_input is None:
         emit_logits_streaming(values, file, model, out)
         return
@@ -356,32 +356,47 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
     out.finish()
 
 
-@app.command(cls=NumberCommand)
+@app.command(cls=NumberCommand, help=command_help("explain"))
 @shared_options(output="tour")
 def explain(
-    values: opt.Values = None,
+    values: opt.TourValues = None,
     file: opt.File = None,
     targets: Targets = None,
     section: Annotated[
-        str | None, typer.Option("--section", "-s", help="One part: logits, sigmoid, softmax, nll or xent.")
+        str | None,
+        typer.Option(
+            "--section",
+            "-s",
+            metavar="PART",
+            help="One part: logits, sigmoid, softmax, nll or xent.",
+            autocompletion=opt.choices(opt.SECTION_CHOICES),
+        ),
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="en or ja (default: from the locale).")] = None,
-    pager: Annotated[bool, typer.Option("--pager", help="Page the tour on a terminal.")] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="en|ja",
+            help="Language (default: from the locale).",
+            autocompletion=opt.choices(opt.LANGS),
+        ),
+    ] = None,
+    pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
     json_: opt.AsJson = False,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
-    """The article as a guided tour: prose, then the numbers, then what to notice.
-
-    With no values it walks the article's own examples; give numbers or images (and --targets)
-    to walk the same tour on your data. Plain text when piped; --json gives the tour as data.
-    """
-    from logitcli.tour import build_tour, default_lang, render_tour, tour_to_json
+    """The tour: with nothing given (or an empty pipe) the article's numbers, else the user's."""
+    from logitcli.tour import build_tour, default_lang, tour_to_json
 
     batch = None
     if values or file or model.random_input is not None:
         batch = load_batch(values, file, model, out)
+    elif piped_stdin():
+        text = sys.stdin.read()
+        if text.strip():  # an empty pipe, as from `true |`, leaves the article's examples
+            batch = _with_classes(parse_text(text, "stdin"), model)
     target_array = (
         parse_class_targets(targets, batch, ignore_index=steps.DEFAULT_IGNORE_INDEX)
         if targets is not None and batch is not None
@@ -395,34 +410,49 @@ def explain(
             f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "
             "set PYTHONIOENCODING=utf-8, or use --lang en"
         )
-    tour = build_tour(batch, target_array, section, lang, top_k=out.top_k or 5)
+    tour = build_tour(batch, target_array, section, lang, top_k=out.top_k)
     if json_:
         from logitcli.jsonout import dumps
 
         sys.stdout.buffer.write(dumps(tour_to_json(tour)) + b"\n")
         sys.stdout.buffer.flush()
+        if out.save:
+            show_tour(tour, out, out.console(file=io.StringIO()), pager=False)
     else:
-        from rich.console import Console
-
-        console = Console(highlight=False)
-        if pager and console.is_terminal:
-            with console.pager(styles=True):
-                render_tour(tour, console, precision=out.precision)
-        else:
-            render_tour(tour, console, precision=out.precision)
+        show_tour(tour, out, out.console(), pager=pager)
     out.finish()
 
 
-@app.command()
+def show_tour(tour: Tour, out: Output, console: Console, pager: bool) -> None:
+    """The tour on `console`, through the pager if asked (on a terminal), then saved if asked."""
+    from logitcli.tour import render_tour
+
+    view = out.view(console)
+    if pager and console.is_terminal:
+        with pager_with_colours(console):
+            render_tour(tour, console, view=view)
+    else:
+        render_tour(tour, console, view=view)
+    out.save_recording(console)
+
+
+@app.command(help=command_help("models"))
 def models(
     pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",
+    json_: Annotated[bool, typer.Option("--json", help="One JSON object: {command, pattern, result}.")] = False,
 ) -> None:
-    """List timm's models matching PATTERN; models with bundled (offline) weights are marked."""
+    """timm's registry, filtered by a pattern."""
     from logitcli.model import list_models
 
     found = list_models(pattern)
     if not found:
         raise InputError(f"no timm model matches {pattern!r}: try a wildcard such as 'resnet*'")
+    if json_:
+        from logitcli.jsonout import dumps
+
+        result = [{"name": name, "bundled": bundled} for name, bundled in found]
+        sys.stdout.buffer.write(dumps({"command": "models", "pattern": pattern, "result": result}) + b"\n")
+        return
     for name, bundled in found:
         print(f"{name}\t(bundled weights)" if bundled else name)
 

@@ -92,15 +92,15 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
 
 def note_document(note: str) -> dict[str, Any]:
     """A note as JSON: its stable `id` (for scripts and translations), its English `text`, the values it names."""
-    document: dict[str, Any] = {"id": getattr(note, "id", "note"), "text": str(note)}
-    args = getattr(note, "args", None)
-    if args:
-        document["args"] = args
-    return document
+    return {"id": getattr(note, "id", "note"), "text": str(note), "args": dict(getattr(note, "args", None) or {})}
 
 
-def _step_document(step: Step, batch: Batch) -> dict[str, Any]:
-    values = step.values if step.per == "batch" else shaped(step.values, batch)
+def _step_document(step: Step, batch: Batch, row: int | None = None) -> dict[str, Any]:
+    """A step as JSON: all its values in PyTorch's shape, or one row's (`row`, for a JSON line)."""
+    if row is not None:
+        values = step.values[row]
+    else:
+        values = step.values if step.per == "batch" else shaped(step.values, batch)
     return {"name": step.name, "title": step.title, "formula": step.formula, "per": step.per, "values": values}
 
 
@@ -125,10 +125,16 @@ def write_document(parts: Iterator[tuple[str, Any]], stream: IO[bytes]) -> None:
 
 
 def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -> Iterator[dict[str, Any]]:
-    """One record per example (its row of every step), then one for the reduction, if any."""
+    """One record per example, then one for the reduction, if any.
+
+    Each example's record carries its own result whatever the reduction and with or without steps: its
+    row of the result (probabilities) or, when the result is reduced, its own loss before the reduction;
+    and its row of every step, described as in --json. The reduction's record carries the reduced result.
+    """
     names = batch.inputs
     result = calc.result
     per_example_result = isinstance(result, np.ndarray) and result.ndim >= 1 and len(result) == batch.n_examples
+    own = result if per_example_result else _per_example_loss(calc)
     for row in range(batch.n_examples):
         record: dict[str, Any] = {"command": calc.command, "index": row}
         if names is not None:
@@ -139,22 +145,39 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
         if calc.steps and calc.steps[0].name == "logits":
             record["logits"] = batch.values[row]
         if include_steps:
-            record["steps"] = [{"name": s.name, "values": s.values[row]} for s in calc.steps if s.per != "batch"]
-        if per_example_result:
-            record["result"] = result[row]
+            record["steps"] = [_step_document(s, batch, row) for s in calc.steps if s.per != "batch"]
+        if own is not None:
+            record["result"] = own[row]
         yield record
     if not per_example_result:
-        yield {"command": calc.command, "summary": True, **calc.details, "result": result}
+        summary: dict[str, Any] = {"command": calc.command, "summary": True, **calc.details}
+        if include_steps:
+            summary["steps"] = [_step_document(s, batch) for s in calc.steps if s.per == "batch"]
+        yield summary | {"result": result, "notes": [note_document(note) for note in calc.notes]}
+
+
+def _per_example_loss(calc: Calculation) -> np.ndarray | None:
+    """Each example's loss before the reduction (the `loss` step), when the result itself is reduced."""
+    for step in calc.steps:
+        if step.name == "loss" and step.per != "batch":
+            return step.values
+    return None
 
 
 def logits_document(batch: Batch) -> dict[str, Any]:
-    """What `logitcli logits --json` prints; every number command reads it back."""
+    """What `logitcli logits --json` prints; every number command reads it back.
+
+    The logits are the command's result: `result` holds them, as every command's document does, and
+    `logits` too, where the number commands' documents keep their input logits.
+    """
+    logits = batch.original()
     return {
         "command": "logits",
         **batch.extra,
         "inputs": batch.inputs,
         "classes": batch.classes,
-        "logits": batch.original(),
+        "logits": logits,
+        "result": logits,
     }
 
 
@@ -165,4 +188,4 @@ def logits_record(
     record: dict[str, Any] = {"command": "logits", **extra, "index": index}
     if input_name is not None:
         record["input"] = input_name
-    return record | {"classes": classes, "logits": row}
+    return record | {"classes": classes, "logits": row, "result": row}

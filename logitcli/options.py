@@ -8,101 +8,218 @@ arguments: `out` (where and how to print) and `model` (what to run on images), a
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import typer
 
-from logitcli.output import Output
+from logitcli.output import Output, parse_rows
 
-INPUT = "Input"
+INPUT = "Options"  # the input options sit with the command's own: one panel less to read
 OUTPUT = "Output"
 MODEL = "Model (when the input is images)"
 
-Values = Annotated[
-    list[str] | None,
-    typer.Argument(
-        help="Logits as numbers (negatives welcome: -0.5 1e-3 -inf), one JSON array, `-` for stdin, "
-        "or image files, folders and globs (runs the model). Reads stdin when nothing is given.",
-        show_default=False,
-    ),
-]
+REDUCTION_CHOICES = ("none", "mean", "sum")
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+WEIGHTS_CHOICES = ("auto", "bundled", "hub", "random")
+#: The tour's sections and languages (logitcli.tour.SECTIONS and LANGS; a test keeps them equal), here so
+#: that completing them does not import the tour.
+SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent")
+LANGS = ("en", "ja")
+#: Offered when nothing is typed yet, without importing timm (a few seconds); a prefix asks timm itself.
+COMMON_MODELS = ("resnet18", "resnet50", "efficientnet_b0", "mobilenetv3_large_100", "convnext_tiny")
+
+
+def choices(options: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """A shell-completion callback offering `options` that start with what was typed."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [option for option in options if option.startswith(incomplete)]
+
+    return complete
+
+
+def complete_model(incomplete: str) -> list[str]:
+    """Model names for the shell: the bundled ones and a few common ones at once, timm's list for a prefix."""
+    from logitcli.model.names import BUNDLED_MODELS
+
+    names = [*BUNDLED_MODELS, *COMMON_MODELS]
+    if incomplete:
+        try:
+            import timm  # noqa: TID253 - only when the user asks the shell to complete a model name
+
+            names += timm.list_models(f"{incomplete}*")
+        except ImportError:
+            pass
+    return list(dict.fromkeys(n for n in names if n.startswith(incomplete)))
+
+
+def values_argument(what: str, metavar: str) -> Any:
+    """The positional values, described for what this command reads."""
+    return Annotated[list[str] | None, typer.Argument(help=what, metavar=metavar, show_default=False)]
+
+
+Values = values_argument("Logits (-0.5 2 1e-3, a JSON array, - or none: stdin) or images.", "LOGITS...")
+LogProbValues = values_argument("Log-probabilities (numbers, a JSON array, - or none: stdin).", "LOGP...")
+ImageValues = values_argument("Image files, folders and globs (or logits to show).", "IMAGES...")
+TourValues = values_argument("Logits or images to explain; none: the article's own.", "VALUES...")
 File = Annotated[
     str | None,
-    typer.Option("--file", "-f", help="Read values from a .json, .npy, .csv or .txt file.", rich_help_panel=INPUT),
+    typer.Option("--file", "-f", metavar="PATH", help="A .json, .npy, .csv or .txt file.", rich_help_panel=INPUT),
+]
+Classes = Annotated[
+    str | None, typer.Option("--classes", metavar="a,b,c", help="Name the classes.", rich_help_panel=INPUT)
+]
+ClassesFile = Annotated[
+    str | None,
+    typer.Option("--classes-file", metavar="PATH", help="Class names, one per line.", rich_help_panel=INPUT),
 ]
 Precision = Annotated[
-    int, typer.Option("--precision", "-p", min=0, max=17, help="Decimals in tables.", rich_help_panel=OUTPUT)
+    int,
+    typer.Option(
+        "--precision",
+        "-p",
+        metavar="N",
+        help="Decimals in tables, 0-17 (default 4).",
+        show_default=False,
+        rich_help_panel=OUTPUT,
+    ),
 ]
 TopK = Annotated[
     int | None,
-    typer.Option("--top-k", "-k", min=1, help="Show the top K classes by logit in tables.", rich_help_panel=OUTPUT),
+    typer.Option(
+        "--top-k",
+        "-k",
+        metavar="K",
+        help="Top K classes (default: 5 of over 20).",
+        rich_help_panel=OUTPUT,
+    ),
 ]
-AsTable = Annotated[
-    bool, typer.Option("--table", help="Tables, even when piped (default on a terminal).", rich_help_panel=OUTPUT)
+Rows = Annotated[
+    str | None,
+    typer.Option(
+        "--rows",
+        metavar="N|all",
+        help="Examples shown (default: a screenful).",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+    ),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="One JSON object (default when piped).", rich_help_panel=OUTPUT)]
-AsJsonl = Annotated[bool, typer.Option("--jsonl", help="One JSON object per example.", rich_help_panel=OUTPUT)]
+Wide = Annotated[
+    bool,
+    typer.Option("--wide", help="Every column, however narrow the screen.", rich_help_panel=OUTPUT),
+]
+Save = Annotated[
+    str | None,
+    typer.Option("--save", metavar="FILE", help="Also save the tables: .html .svg .txt", rich_help_panel=OUTPUT),
+]
+AsTable = Annotated[bool, typer.Option("--table", help="Tables, even when piped.", rich_help_panel=OUTPUT)]
+AsJson = Annotated[bool, typer.Option("--json", help="One JSON document (default when piped).", rich_help_panel=OUTPUT)]
+AsJsonl = Annotated[bool, typer.Option("--jsonl", help="One JSON line per example.", rich_help_panel=OUTPUT)]
 NoSteps = Annotated[
     bool,
-    typer.Option("--no-steps", help="JSON: leave out the intermediate steps, keep the result.", rich_help_panel=OUTPUT),
+    typer.Option("--no-steps", help="JSON without the steps.", rich_help_panel=OUTPUT),
 ]
 Check = Annotated[
     bool,
-    typer.Option("--check", help="Compare the result with torch.nn.functional (needs torch).", rich_help_panel=OUTPUT),
+    typer.Option("--check", help="Compare with torch.nn.functional.", rich_help_panel=OUTPUT),
 ]
 Reduction = Annotated[
-    str, typer.Option("--reduction", "-r", help="none, mean or sum, as in PyTorch.", show_default=True)
+    str,
+    typer.Option(
+        "--reduction",
+        "-r",
+        metavar="none|mean|sum",
+        help="As in PyTorch (default mean).",
+        show_default=False,
+        autocompletion=choices(REDUCTION_CHOICES),
+    ),
 ]
-ClassWeight = Annotated[
-    str | None, typer.Option("--weight", "-w", help="One weight per class: 0.2,1,3 or a JSON array.")
-]
+ClassWeight = Annotated[str | None, typer.Option("--weight", "-w", metavar="W", help="One weight per class: 0.2,1,3.")]
 IgnoreIndex = Annotated[
-    int, typer.Option("--ignore-index", help="Targets with this value are left out, as in PyTorch.")
+    int,
+    typer.Option(
+        "--ignore-index",
+        metavar="I",
+        help="Leave out targets == I (-100).",
+        show_default=False,
+    ),
 ]
 
-Model = Annotated[str, typer.Option("--model", "-m", help="A timm model name.", rich_help_panel=MODEL)]
+Model = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="NAME",
+        help="timm model (default efficientnet_lite0).",
+        show_default=False,
+        rich_help_panel=MODEL,
+        autocompletion=complete_model,
+    ),
+]
 Weights = Annotated[
     str,
     typer.Option(
         "--weights",
-        help="auto (bundled, else hub), bundled, hub, random, or a file/folder (.safetensors, .pth, save_for_hf).",
+        metavar="FROM",
+        help="auto, bundled, hub, random or a file.",
+        show_default=False,
         rich_help_panel=MODEL,
+        autocompletion=choices(WEIGHTS_CHOICES),
     ),
 ]
 NumClasses = Annotated[
     int | None,
     typer.Option(
-        "--num-classes", min=1, help="Head size (read from a weights file when omitted).", rich_help_panel=MODEL
+        "--num-classes",
+        min=1,
+        metavar="N",
+        help="Head size (default: from the weights).",
+        rich_help_panel=MODEL,
     ),
-]
-Classes = Annotated[str | None, typer.Option("--classes", help="Class names: a,b,c.", rich_help_panel=MODEL)]
-ClassesFile = Annotated[
-    str | None, typer.Option("--classes-file", help="Class names, one per line.", rich_help_panel=MODEL)
 ]
 RandomInput = Annotated[
     int | None,
     typer.Option(
         "--random-input",
         min=1,
-        help="Run the model on N random tensors (torch.randn), as the article does.",
+        metavar="N",
+        help="Run on N random tensors (as the article).",
         rich_help_panel=MODEL,
     ),
 ]
-Seed = Annotated[int | None, typer.Option("--seed", help="Seed for random weights and input.", rich_help_panel=MODEL)]
-Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.", rich_help_panel=MODEL)]
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", help="Seed for random weights and input.", rich_help_panel=MODEL),
+]
+Device = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        metavar="DEV",
+        help="auto (default), cpu, cuda or mps.",
+        show_default=False,
+        rich_help_panel=MODEL,
+        autocompletion=choices(DEVICE_CHOICES),
+    ),
+]
 BatchSize = Annotated[
-    int | None, typer.Option("--batch-size", min=1, help="Images per forward pass.", rich_help_panel=MODEL)
+    int | None,
+    typer.Option("--batch-size", min=1, metavar="N", help="Images per forward pass.", rich_help_panel=MODEL),
 ]
 Threads = Annotated[
     int | None,
     typer.Option(
         "--threads",
         min=1,
-        help="Torch threads per lane (default 1; lanes = cores / threads, each decodes and runs a batch).",
+        metavar="N",
+        help="Torch threads per lane (default 1).",
         rich_help_panel=MODEL,
     ),
 ]
@@ -132,6 +249,9 @@ class ModelArgs:
 _FORMATS: dict[str, tuple[Any, Any]] = {
     "precision": (Precision, 4),
     "top_k": (TopK, None),
+    "rows": (Rows, None),
+    "wide": (Wide, False),
+    "save": (Save, None),
     "table": (AsTable, False),
     "json_": (AsJson, False),
     "jsonl": (AsJsonl, False),
@@ -151,15 +271,33 @@ _MODEL: dict[str, tuple[Any, Any]] = {
 }
 
 
+#: Options that only matter when a model runs: listed by `logits --help`, hidden (but accepted) elsewhere.
+MODEL_ONLY = ("model", "weights", "num_classes", "random_input", "seed", "device", "batch_size", "threads")
+
+
+def hidden(annotation: Any) -> Any:
+    """The same option, left out of --help (its help lives with `logitcli logits`)."""
+    kind, info = typing.get_args(annotation)
+    info = copy.copy(info)
+    info.hidden = True
+    return Annotated[kind, info]
+
+
 def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
     "steps" commands get every format flag plus --no-steps and --check; "logits" the format flags;
-    "tour" (explain, which prints prose) only --precision and --top-k. The decorated command declares
+    "tour" (explain, which prints prose) the table options and --save. Only `logits` lists the model
+    options in its help; the others accept them quietly and point there. The decorated command declares
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
-    formats = {k: _FORMATS[k] for k in ("precision", "top_k")} if output == "tour" else _FORMATS
-    extra = {**formats, **(_STEP_EXTRAS if output == "steps" else {}), **_MODEL}
+    tour_formats = ("precision", "top_k", "rows", "wide", "save")
+    formats = {k: _FORMATS[k] for k in tour_formats} if output == "tour" else _FORMATS
+    model_options = {
+        name: (hidden(annotation) if output != "logits" and name in MODEL_ONLY else annotation, default)
+        for name, (annotation, default) in _MODEL.items()
+    }
+    extra = {**formats, **(_STEP_EXTRAS if output == "steps" else {}), **model_options}
 
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command, eval_str=True)
@@ -178,6 +316,9 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
                 jsonl=options.get("jsonl", False),
                 precision=options["precision"],
                 top_k=options["top_k"],
+                rows=parse_rows(options["rows"]),
+                wide=options["wide"],
+                save=options["save"],
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
             )

@@ -1,25 +1,64 @@
 """Where results go: tables on a terminal, JSON when piped, explicit flags always win.
 
 stdout carries the result only; failures (an image that could not be read) go to stderr after
-the result, and turn the exit code to 1 so scripts notice.
+the result, and turn the exit code to 1 so scripts notice. `--save FILE` also writes the tables, as
+the terminal shows them, to an .html, .svg or .txt file.
 """
 
 from __future__ import annotations
 
+import io
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import typer
 
 from logitcli.batch import Batch
-from logitcli.errors import InputError, one_line
+from logitcli.errors import InputError, RunError, one_line
 from logitcli.steps import Calculation
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+
+    from logitcli.render import View
 
 Mode = Literal["table", "json", "jsonl"]
+SAVE_SUFFIXES = (".html", ".htm", ".svg", ".txt")
+#: A console this wide never wraps or crops a table: `--wide` lets the terminal (or `less -S`) deal with it.
+WIDE = 100_000
+#: Lines of a terminal kept for headings, footers and the prompt when rows are fitted to its height.
+SCREEN_MARGIN = 12
+
+
+def parse_rows(text: str | None) -> int | None | Literal["auto"]:
+    """`--rows N` or `--rows all`; not given: "auto" (a screenful on a terminal, every row when piped)."""
+    if text is None:
+        return "auto"
+    if text.strip().lower() == "all":
+        return None
+    try:
+        rows = int(text)
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise InputError(f"--rows takes a number of rows (1 or more) or `all`, got {text!r}")
+    return rows
+
+
+def check_table_settings(precision: int, top_k: int | None) -> None:
+    if not 0 <= precision <= 17:
+        raise InputError(f"--precision takes 0 to 17 decimals, got {precision}")
+    if top_k is not None and top_k < 1:
+        raise InputError(f"--top-k takes a number of classes (1 or more), got {top_k}")
+
+
+def check_save_path(path: str | None) -> None:
+    if path is not None and Path(path).suffix.lower() not in SAVE_SUFFIXES:
+        raise InputError(f"--save writes .html, .svg or .txt files, got {path!r}: e.g. --save tour.html")
 
 
 @dataclass
@@ -29,12 +68,17 @@ class Output:
     top_k: int | None = None
     include_steps: bool = True
     check: bool = False
+    rows: int | None | Literal["auto"] = "auto"
+    wide: bool = False
+    save: str | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def choose(cls, *, table: bool, json: bool, jsonl: bool, **settings: object) -> Output:
         if table + json + jsonl > 1:
             raise InputError("choose one of --table, --json, --jsonl")
+        check_save_path(settings.get("save"))  # type: ignore[arg-type]
+        check_table_settings(settings.get("precision", 4), settings.get("top_k"))  # type: ignore[arg-type]
         if table:
             mode: Mode = "table"
         elif json:
@@ -49,6 +93,64 @@ class Output:
         """A progress bar only where a person watches stderr."""
         return sys.stderr.isatty()
 
+    def console(self, file: io.StringIO | None = None) -> Console:
+        """rich's console, imported only when tables are printed (JSON output never needs it)."""
+        from rich.console import Console
+
+        return Console(highlight=False, width=WIDE if self.wide else None, record=bool(self.save), file=file)
+
+    def view(self, console: Console, labels: dict[str, str] | None = None) -> View:
+        """Width and rows for this console: a terminal's height bounds the rows unless --rows says otherwise."""
+        from logitcli.render import BATCH_CLASS_TABLES, View
+
+        rows = self.rows
+        from_screen = rows == "auto" and console.is_terminal
+        if rows == "auto":
+            rows = max(5, console.size.height - SCREEN_MARGIN) if from_screen else None
+        given = self.rows != "auto"
+        class_tables = (rows if rows is not None else 10**9) if given else BATCH_CLASS_TABLES
+        return View(
+            width=None if self.wide else console.width,
+            precision=self.precision,
+            top_k=self.top_k,
+            rows=rows,  # type: ignore[arg-type]
+            rows_from_screen=from_screen,
+            class_tables=class_tables,  # type: ignore[arg-type]
+            labels=labels or {},
+        )
+
+    def show_tables(self, make_parts: Callable[[View], list[RenderableType]]) -> None:
+        """Print the tables in table mode; with --save, record them (in any mode) and write the file."""
+        if self.mode == "table":
+            console = self.console()
+        elif self.save:
+            console = self.console(file=io.StringIO())
+        else:
+            return
+        for part in make_parts(self.view(console)):
+            console.print(part)
+        self.save_recording(console)
+
+    def save_recording(self, console: Console) -> None:
+        """Write what `console` recorded to --save's file, in the format its suffix names."""
+        if not self.save:
+            return
+        from rich.cells import cell_len
+
+        suffix = Path(self.save).suffix.lower()
+        if self.wide:  # a page as wide as the widest line, not as the unbounded console
+            lines = console.export_text(clear=False).splitlines()
+            console.width = max([cell_len(line.rstrip()) for line in lines] + [20])
+        try:
+            if suffix == ".svg":
+                console.save_svg(self.save, title="logitcli")
+            elif suffix in (".html", ".htm"):
+                console.save_html(self.save)
+            else:
+                console.save_text(self.save)
+        except OSError as error:
+            raise RunError(f"cannot write {self.save}: {error.strerror or error}") from None
+
     def finish(self) -> None:
         """Report what could not be read; a partial result still exits non-zero."""
         if self.failures:
@@ -56,16 +158,56 @@ class Output:
             raise typer.Exit(1)
 
 
+def piped_stdin() -> bool:
+    """True when something is piped in (a pipe or a file), not a terminal or /dev/null: worth reading."""
+    import os
+    import stat
+
+    if sys.stdin is None or sys.stdin.isatty():
+        return False
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return True  # a stream without a descriptor (tests): read it
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+@contextmanager
+def pager_with_colours(console: Console) -> Iterator[None]:
+    """rich's pager, with colours where the console has them: `less` shows them only with -R, which is
+    added to LESS (set to -R when unset) for the pager's run; without colours (NO_COLOR, a dumb terminal)
+    the text is plain."""
+    import os
+
+    styles = console.color_system is not None and not console.no_color
+    before = os.environ.get("LESS")
+    if styles and not _less_shows_colours(before):
+        os.environ["LESS"] = f"{before} -R" if before else "-R"
+    try:
+        with console.pager(styles=styles):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("LESS", None)
+        else:
+            os.environ["LESS"] = before
+
+
+def _less_shows_colours(options: str | None) -> bool:
+    """Whether a LESS value already passes colour codes through (-R, -r or their long forms)."""
+    if not options:
+        return False
+    for word in options.split():
+        if word.lower() == "--raw-control-chars":
+            return True
+        if not word.startswith("--") and ("R" in word or "r" in word):
+            return True
+    return False
+
+
 def report_failures(failures: list[tuple[str, str]]) -> None:
     for path, reason in failures:
         print(f"Error: {one_line(f'{path}: {reason}')}", file=sys.stderr)
-
-
-def _console() -> Console:
-    """rich's console, imported only when tables are printed (JSON output never needs it)."""
-    from rich.console import Console
-
-    return Console(highlight=False)
 
 
 def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
@@ -77,15 +219,15 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
     elif out.mode == "jsonl":
         for record in jsonout.jsonl_records(calc, batch, out.include_steps):
             sys.stdout.buffer.write(jsonout.dumps(record) + b"\n")
-    else:
+    sys.stdout.buffer.flush()
+
+    def parts(view: View) -> list[RenderableType]:
         from logitcli.render import calculation_renderables
 
-        console = _console()
-        for part in calculation_renderables(
-            calc, batch, precision=out.precision, top_k=out.top_k, max_rows=_max_rows(console)
-        ):
-            console.print(part)
-    sys.stdout.buffer.flush()
+        return calculation_renderables(calc, batch, view)
+
+    out.show_tables(parts)
+    sys.stdout.flush()
     out.finish()
 
 
@@ -100,18 +242,13 @@ def emit_logits(batch: Batch, out: Output) -> None:
             name = batch.inputs[row] if batch.inputs is not None else None
             record = jsonout.logits_record(batch.extra, row, name, batch.classes, batch.values[row])
             sys.stdout.buffer.write(jsonout.dumps(record) + b"\n")
-    else:
+    sys.stdout.buffer.flush()
+
+    def parts(view: View) -> list[RenderableType]:
         from logitcli.render import logits_renderables
 
-        console = _console()
-        for part in logits_renderables(batch, precision=out.precision, top_k=out.top_k, max_rows=_max_rows(console)):
-            console.print(part)
-    sys.stdout.buffer.flush()
+        return logits_renderables(batch, view)
+
+    out.show_tables(parts)
+    sys.stdout.flush()
     out.finish()
-
-
-def _max_rows(console: Console) -> int:
-    """A batch larger than a screen shows its first rows; piped tables show 20."""
-    if console.is_terminal:
-        return max(5, console.size.height - 12)
-    return 20

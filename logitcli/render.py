@@ -1,10 +1,16 @@
-"""Calculations as rich tables: the view a learner reads in a terminal.
+"""Calculations as rich tables that fit the terminal: the view a learner reads.
 
-Two layouts, chosen by what reads best:
-- by class (one example, or many classes): rows are classes, columns are the steps; the
-  per-example values (max, sums, the loss) follow as a footer.
-- by step (a small batch with few classes): one table per step, rows are examples, as the
-  article prints "softmax by row"; the per-example values share one table.
+Two arrangements, chosen by what reads best:
+- by class (one example, or many classes): rows are classes, columns are the steps; the per-example
+  values (max, sums, the loss) follow as a footer, or as one per-example table for a batch.
+- by step (a small batch with few classes): one table per step, rows are examples, as the article prints
+  "softmax by row"; when those tables are too wide for the terminal, one class table per example instead.
+
+Every table then goes through one width decision (`logitcli.grid.fit`, re-exported here), the same for every
+command and the tour: all columns as they are; without the probability bars; without the secondary columns
+(the naive forms a `Step` marks `secondary`); turned (the steps as rows); one block per row. A number is never
+cut. What was left out is said in one line with the flag that shows it (`--wide`), hidden rows with `--rows`.
+Words come from `LABELS` (English), which a caller may override (the tour passes Japanese ones).
 Nothing here computes a step; it only orders and formats what `steps` returned.
 """
 
@@ -12,22 +18,137 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from rich import box
 from rich.console import Group, RenderableType
-from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from logitcli.batch import Batch
+from logitcli.grid import BAR_WIDTH, Column, Fitted, Grid, column_widths, fit, grid_table, packed
 from logitcli.steps import Calculation, Step
 
-BAR_WIDTH = 10
+__all__ = [
+    "ALL_CLASSES_UP_TO",
+    "BAR_WIDTH",
+    "BATCH_CLASS_TABLES",
+    "DEFAULT_TOP_K",
+    "LABELS",
+    "Column",
+    "Fitted",
+    "Grid",
+    "View",
+    "calculation_renderables",
+    "class_order",
+    "column_widths",
+    "default_top_k",
+    "dropped_line",
+    "fit",
+    "format_distinct",
+    "format_number",
+    "grid_table",
+    "logits_renderables",
+    "probability_bar",
+]
+
 BLOCKS = " ▏▎▍▌▋▊▉█"
 MAX_CLASS_COLUMNS = 10
-DEFAULT_TOP_K = 10
+ALL_CLASSES_UP_TO = 20
+DEFAULT_TOP_K = 5
 BATCH_CLASS_TABLES = 3
+
+#: Every word a table prints, in English; `View.labels` overrides any of them (`step.<name>` renames a step's
+#: header, and an English phrase from a calculation's details may be mapped to its translation).
+LABELS: dict[str, str] = {
+    "class": "class",
+    "example": "example",
+    "input": "input",
+    "rank": "rank",
+    "logit": "logit",
+    "softmax": "softmax",
+    "step": "step",
+    "per_example": "per example",
+    "logits": "logits",
+    "class_name": "class {index}",
+    "target_cell": "{index} ({name})",
+    "ignored_cell": "{index} (ignored)",
+    "target_mark": "◀ target",
+    "ignored_target_mark": "◀ target (ignored)",
+    "ignored": "ignored",
+    "ignored_note": (
+        "ignored: an example whose target is the --ignore-index ({index}) has loss 0 and is left out of the mean"
+    ),
+    "all_ignored": "every example is ignored, so the mean is 0 / 0 = nan, as in PyTorch",
+    "top_classes": "top {k} of {n} classes by logit",
+    "top_classes_and_target": "top {k} of {n} classes by logit, and the target",
+    "more_classes": "--top-k N shows more, --json carries them all",
+    "top_per_input": "top {k} of {n} classes per input",
+    "rows_hidden": "{hidden} more example(s) not shown; --rows all shows every row",
+    "class_tables_hidden": "class tables for {hidden} more example(s) not shown; --rows N shows N of them",
+    "dropped": "{what} left out at {width} columns; --wide shows every column",
+    "bars": "bars",
+    "list_separator": ", ",
+    "clause_separator": "; ",
+    "denominator": "Σ loss / {denominator}: {what}",
+    "matches": "matches {function} (rtol {rtol}, atol {atol}):",
+    "differs": "DIFFERS from {function} (rtol {rtol}, atol {atol}):",
+    "check_diff": "max difference {abs} absolute, {rel} relative",
+    "check_shape": "; shape {shape} but PyTorch's is {torch_shape}",
+    "check_places": "; nan/inf in different places",
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """How tables are laid out: the width to fit (None: every column, however wide), rows and classes shown.
+
+    `rows` is the number of examples a table shows (None: all); `rows_from_screen` says it was derived from
+    the terminal's height rather than asked for, so a view with several lines per example may show fewer.
+    `class_tables` is how many examples of a batch get their own class table. `labels` override `LABELS`;
+    `wrap(text, width)` breaks sentences into lines where rich's own breaking (at spaces) does not suit the
+    language (the tour passes its Japanese line breaker).
+    """
+
+    width: int | None = 80
+    precision: int = 4
+    top_k: int | None = None
+    rows: int | None = None
+    rows_from_screen: bool = False
+    class_tables: int = BATCH_CLASS_TABLES
+    labels: Mapping[str, str] = field(default_factory=dict)
+    wrap: Callable[[str, int], str] | None = None
+
+    def line(self, text: str, style: str = "dim") -> Text:
+        """A sentence under a table, broken by `wrap` where the caller gave one (rich breaks only at spaces)."""
+        if self.wrap is not None and self.width is not None:
+            text = self.wrap(text, self.width)
+        return Text(text, style=style)
+
+    def word(self, key: str, **values: object) -> str:
+        text = self.labels.get(key, LABELS.get(key, key))
+        return text.format(**values) if values else text
+
+    def title(self, step: Step) -> str:
+        return self.labels.get(f"step.{step.name}", step.title)
+
+    def formula(self, step: Step) -> str:
+        return self.labels.get(f"formula.{step.name}", step.formula)
+
+    def class_names(self, batch: Batch) -> list[str]:
+        """The batch's class names, else `class 0 .. C-1` in the view's words."""
+        if batch.classes is not None:
+            return list(batch.classes)
+        return [self.word("class_name", index=i) for i in range(batch.n_classes)]
+
+    def examples_shown(self, n_examples: int, lines_each: int = 1) -> int:
+        if self.rows is None:
+            return n_examples
+        rows = max(1, self.rows // lines_each) if self.rows_from_screen else self.rows
+        return min(n_examples, rows)
+
+
+# ----------------------------------------------------------------------------- numbers and bars
 
 
 def format_number(value: float, precision: int = 4) -> str:
@@ -42,6 +163,22 @@ def format_number(value: float, precision: int = 4) -> str:
     return f"{value:.{precision}f}"
 
 
+def format_distinct(value: float, precision: int = 4) -> str:
+    """As `format_number`, with more decimals where rounding would show a whole number that is not one.
+
+    In prose, `1 + exp(-x) = 1.0000, so p = 1 / 1.0000 = 1.0000` reads as wrong arithmetic; 1.00005 does not.
+    """
+    text = format_number(value, precision)
+    value = float(value)
+    if not math.isfinite(value) or value == round(value) or "e" in text:
+        return text
+    decimals = precision
+    while float(text) == round(value) and decimals < 17:
+        decimals += 1
+        text = f"{value:.{decimals}f}"
+    return text
+
+
 def probability_bar(p: float, width: int = BAR_WIDTH) -> str:
     """A bar of `width` cells, eighths included, for a value in [0, 1]."""
     if not math.isfinite(p):
@@ -51,31 +188,51 @@ def probability_bar(p: float, width: int = BAR_WIDTH) -> str:
     return ("█" * full + (BLOCKS[part] if part else "")).ljust(width)
 
 
-def class_order(batch: Batch, row: int, top_k: int | None) -> list[int]:
-    """Classes to show for one example: all in order when few, else the top k by logit."""
-    if top_k is None and batch.n_classes <= 2 * DEFAULT_TOP_K:
+def default_top_k(n_classes: int, top_k: int | None = None) -> int | None:
+    """The one rule for how many classes a table shows: all up to 20, else the top 5 (or the top k asked for)."""
+    if top_k is not None:
+        return top_k if top_k < n_classes else None
+    return None if n_classes <= ALL_CLASSES_UP_TO else DEFAULT_TOP_K
+
+
+def class_order(batch: Batch, row: int, top_k: int | None, target: int | None = None) -> list[int]:
+    """Classes to show for one example: all in order when few, else the top k by logit, and the target."""
+    k = default_top_k(batch.n_classes, top_k)
+    if k is None:
         return list(range(batch.n_classes))
-    k = min(top_k or DEFAULT_TOP_K, batch.n_classes)
-    logits = batch.values[row]
-    return [int(i) for i in np.argsort(-logits, kind="stable")[:k]]
+    order = [int(i) for i in np.argsort(-batch.values[row], kind="stable")[:k]]
+    if target is not None and 0 <= target < batch.n_classes and target not in order:
+        order.append(target)
+    return order
 
 
-def calculation_renderables(
-    calc: Calculation,
-    batch: Batch,
-    *,
-    precision: int = 4,
-    top_k: int | None = None,
-    max_rows: int = 20,
-) -> list[RenderableType]:
-    """The tables for one calculation, then its notes."""
-    by_class = batch.n_examples == 1 or top_k is not None or batch.n_classes > MAX_CLASS_COLUMNS
-    if by_class:
-        parts = _by_class(calc, batch, precision, top_k, max_rows)
-    else:
-        parts = _by_step(calc, batch, precision, max_rows)
-    parts.extend(_batch_lines(calc, precision))
+def dropped_line(dropped: Iterable[str], view: View) -> list[RenderableType]:
+    """One line naming what did not fit, or nothing."""
+    names: list[str] = []
+    for name in dropped:
+        shown = view.word("bars") if name == "bars" else name
+        if shown not in names:
+            names.append(shown)
+    if not names or view.width is None:
+        return []
+    what = view.word("list_separator").join(names)
+    return [view.line(view.word("dropped", width=view.width, what=what))]
+
+
+# ----------------------------------------------------------------------------- calculations
+
+
+def calculation_renderables(calc: Calculation, batch: Batch, view: View | None = None) -> list[RenderableType]:
+    """The tables for one calculation, then its reductions, its notes and what did not fit."""
+    view = view or View()
+    by_class = batch.n_examples == 1 or view.top_k is not None or batch.n_classes > MAX_CLASS_COLUMNS
+    dropped: list[str] = []
+    parts = None if by_class else _by_step(calc, batch, view, dropped)
+    if parts is None:
+        parts = _by_class(calc, batch, view, dropped, all_examples=not by_class)
+    parts.extend(_batch_lines(calc, view))
     parts.extend(Text(f"note: {note}", style="yellow") for note in calc.notes)
+    parts.extend(dropped_line(dropped, view))
     return parts
 
 
@@ -87,92 +244,141 @@ def _example_steps(calc: Calculation) -> list[Step]:
     return [s for s in calc.steps if s.per == "example"]
 
 
-def _cell(step: Step, value: float, precision: int, batch: Batch) -> str:
+def _ignore_index(calc: Calculation) -> int | None:
+    value = calc.details.get("ignore_index")
+    return None if value is None else int(value)
+
+
+def _targets(calc: Calculation) -> np.ndarray | None:
+    for step in calc.steps:
+        if step.name == "target" and step.per == "example":
+            return step.values
+    return None
+
+
+def _ignored(calc: Calculation) -> np.ndarray:
+    """Which examples the loss leaves out (target == ignore_index)."""
+    targets, ignore = _targets(calc), _ignore_index(calc)
+    if targets is None or ignore is None:
+        return np.zeros(0, dtype=bool)
+    return targets == ignore
+
+
+def _cell(calc: Calculation, step: Step, row: int, batch: Batch, view: View) -> str:
+    value = float(step.values[row])
     if step.name == "target" and step.per == "example":
         index = int(value)
-        if 0 <= index < batch.n_classes:
-            return escape(f"{index} ({batch.class_names()[index]})") if batch.classes else str(index)
-        return f"{index} (ignored)"
-    return format_number(value, precision)
+        if index == _ignore_index(calc) or not 0 <= index < batch.n_classes:
+            return view.word("ignored_cell", index=index)
+        return view.word("target_cell", index=index, name=batch.classes[index]) if batch.classes else str(index)
+    return format_number(value, view.precision)
 
 
-def _by_class(calc: Calculation, batch: Batch, precision: int, top_k: int | None, max_rows: int) -> list:
+def _class_grid(calc: Calculation, batch: Batch, row: int, order: list[int], view: View) -> Grid:
+    """Classes as rows, the per-class steps as columns (a bar beside each probability)."""
+    names = view.class_names(batch)
+    targets = _targets(calc)
+    target = None if targets is None else int(targets[row])
+    ignored = target is not None and target == _ignore_index(calc)
+    labels = []
+    for index in order:
+        label = names[index]
+        if index == target:
+            label += " " + view.word("ignored_target_mark" if ignored else "target_mark")
+        labels.append(label)
+    columns = [Column(view.word("class"), tuple(labels), "label", justify="left")]
+    for step in _class_steps(calc):
+        values = [float(step.values[row, i]) for i in order]
+        cells = tuple(format_number(v, view.precision) for v in values)
+        columns.append(Column(view.title(step), cells, secondary=step.secondary))
+        if step.probability:
+            columns.append(Column("", tuple(probability_bar(v) for v in values), "bar", justify="left"))
+    return Grid(tuple(columns), corner=view.word("step"))
+
+
+def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], all_examples: bool) -> list:
     """A table per example (classes as rows); a batch then gets one per-example table for all rows."""
     parts: list[RenderableType] = []
     single = batch.n_examples == 1
-    shown = 1 if single else min(batch.n_examples, BATCH_CLASS_TABLES)
-    names = batch.class_names()
+    limit = view.examples_shown(batch.n_examples) if all_examples else view.class_tables
+    shown = 1 if single else min(batch.n_examples, limit)
     targets = _targets(calc)
-    k = top_k if top_k is not None or single else min(5, batch.n_classes)
+    labels = _example_labels(batch)
     for row in range(shown):
-        title = calc.command if single else f"{calc.command}: {_example_labels(batch)[row]}"
-        parts.append(Text(title, style="bold"))
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-        table.add_column("class", no_wrap=True)
-        for step in _class_steps(calc):
-            table.add_column(Text(step.title), justify="right", no_wrap=True)
-            if step.probability:
-                table.add_column("", no_wrap=True, min_width=BAR_WIDTH)
-        order = class_order(batch, row, k)
-        for index in order:
-            label = names[index]
-            if targets is not None and int(targets[row]) == index:
-                label += " ◀ target"
-            cells = [escape(label)]
-            for step in _class_steps(calc):
-                value = float(step.values[row, index])
-                cells.append(format_number(value, precision))
-                if step.probability:
-                    cells.append(probability_bar(value))
-            table.add_row(*cells)
+        target = None if targets is None else int(targets[row])
+        order = class_order(batch, row, view.top_k, target)
+        if not single:
+            parts.append(Text(f"{calc.command}: {labels[row]}", style="bold"))
+        elif not all_examples:
+            parts.append(Text(calc.command, style="bold"))
+        fitted = fit(_class_grid(calc, batch, row, order, view), view.width)
+        assert fitted is not None
+        parts.extend(fitted.parts)
+        dropped.extend(fitted.dropped)
         if len(order) < batch.n_classes:
-            table.caption = f"top {len(order)} of {batch.n_classes} classes by logit; --json carries them all"
-            table.caption_justify = "left"
-        parts.append(table)
+            k = default_top_k(batch.n_classes, view.top_k) or batch.n_classes
+            key = "top_classes_and_target" if len(order) > k else "top_classes"
+            caption = view.word(key, k=k, n=batch.n_classes) + view.word("clause_separator") + view.word("more_classes")
+            parts.append(view.line(caption))
         if single:
-            footer = [f"{s.title} = {_cell(s, float(s.values[row]), precision, batch)}" for s in _example_steps(calc)]
-            if footer:
-                parts.append(Text("   ".join(footer)))
-    if shown < batch.n_examples:
-        parts.append(Text(f"… class tables for {batch.n_examples - shown} more example(s) left out"))
+            items = [f"{view.title(s)} = {_cell(calc, s, row, batch, view)}" for s in _example_steps(calc)]
+            if items:
+                parts.append(packed(items, view.width))
+            parts.extend(_ignored_line(calc, view, row))
+    if shown < batch.n_examples and not all_examples:
+        parts.append(view.line(view.word("class_tables_hidden", hidden=batch.n_examples - shown)))
     if not single:
-        parts.extend(_per_example_table(calc, batch, precision, max_rows))
+        rows = view.examples_shown(batch.n_examples)
+        parts.extend(_per_example_table(calc, batch, view, dropped, rows))
+        if rows < batch.n_examples:
+            parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts
 
 
-def _by_step(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> list:
+def _ignored_line(calc: Calculation, view: View, row: int | None = None) -> list[RenderableType]:
+    ignored = _ignored(calc)
+    if not ignored.size or not (ignored[row] if row is not None else ignored.any()):
+        return []
+    return [view.line(view.word("ignored_note", index=_ignore_index(calc)))]
+
+
+def _by_step(calc: Calculation, batch: Batch, view: View, dropped: list[str]) -> list | None:
+    """One table per step, rows are examples; None when a table is too wide (the caller turns to by-class)."""
     parts: list[RenderableType] = []
-    rows = min(batch.n_examples, max_rows)
-    examples = _example_labels(batch)
+    rows = view.examples_shown(batch.n_examples)
+    examples = _example_labels(batch)[:rows]
     for step in _class_steps(calc):
-        formula = "" if step.formula == step.title else step.formula
-        parts.append(Text.assemble((step.title, "bold"), "   ", (formula, "dim")))
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-        table.add_column("example")
-        for name in batch.class_names():
-            table.add_column(Text(name), justify="right")
-        for row in range(rows):
-            table.add_row(escape(examples[row]), *(format_number(v, precision) for v in step.values[row]))
-        parts.append(table)
-    parts.extend(_per_example_table(calc, batch, precision, max_rows))
+        formula = "" if step.formula == step.title else view.formula(step)
+        columns = [Column(view.word("example"), tuple(examples), "label", justify="left")]
+        for col, name in enumerate(view.class_names(batch)):
+            cells = tuple(format_number(v, view.precision) for v in step.values[:rows, col])
+            columns.append(Column(name, cells))
+        fitted = fit(Grid(tuple(columns)), view.width, turn=False, blocks=False)
+        if fitted is None:
+            return None
+        parts.append(Text.assemble((view.title(step), "bold"), "   ", (formula, "dim")))
+        parts.extend(fitted.parts)
+    parts.extend(_per_example_table(calc, batch, view, dropped, rows))
     if rows < batch.n_examples:
-        parts.append(Text(f"… {batch.n_examples - rows} more row(s) left out; --json carries them all"))
+        parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts
 
 
-def _per_example_table(calc: Calculation, batch: Batch, precision: int, max_rows: int) -> list[RenderableType]:
+def _per_example_table(
+    calc: Calculation, batch: Batch, view: View, dropped: list[str], rows: int
+) -> list[RenderableType]:
+    """One row per example: its target, its loss... (what the caller says about hidden rows, not this)."""
     per_example = _example_steps(calc)
     if not per_example:
         return []
-    rows = min(batch.n_examples, max_rows)
-    examples = _example_labels(batch)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    table.add_column("example")
+    columns = [Column(view.word("example"), tuple(_example_labels(batch)[:rows]), "label", justify="left")]
     for step in per_example:
-        table.add_column(Text(step.title), justify="right")
-    for row in range(rows):
-        table.add_row(escape(examples[row]), *(_cell(s, float(s.values[row]), precision, batch) for s in per_example))
-    return [Text("per example", style="bold"), table]
+        cells = tuple(_cell(calc, step, row, batch, view) for row in range(rows))
+        columns.append(Column(view.title(step), cells, secondary=step.secondary))
+    fitted = fit(Grid(tuple(columns), corner=view.word("step")), view.width)
+    assert fitted is not None
+    dropped.extend(fitted.dropped)
+    return [Text(view.word("per_example"), style="bold"), *fitted.parts, *_ignored_line(calc, view)]
 
 
 def _example_labels(batch: Batch) -> list[str]:
@@ -184,106 +390,134 @@ def _example_labels(batch: Batch) -> list[str]:
     return [os.path.relpath(n, prefix) if prefix not in ("", ".") else n for n in names]
 
 
-def _targets(calc: Calculation) -> np.ndarray | None:
-    for step in calc.steps:
-        if step.name == "target" and step.per == "example":
-            return step.values
-    return None
-
-
-def _batch_lines(calc: Calculation, precision: int) -> list[RenderableType]:
+def _batch_lines(calc: Calculation, view: View) -> list[RenderableType]:
     lines: list[RenderableType] = []
     for step in calc.steps:
         if step.per != "batch":
             continue
-        text = f"{step.title} = {format_number(float(step.values), precision)}"
+        item = f"{view.title(step)} = {format_number(float(step.values), view.precision)}"
+        items = [item]
         if step.name == "mean" and "denominator" in calc.details:
             what = calc.details.get("denominator_is", "")
-            text += f"   (Σ loss / {calc.details['denominator']:g}{': ' + what if what else ''})"
-        lines.append(Text(text, style="bold"))
+            denominator = f"{calc.details['denominator']:g}"
+            said = view.word("denominator", denominator=denominator, what=view.word(what)) if what else ""
+            items.append(f"({said or 'Σ loss / ' + denominator})")
+            if calc.details["denominator"] == 0 and _ignored(calc).all():
+                items.append(f"({view.word('all_ignored')})")
+        lines.append(Text(packed(items, view.width).plain, style="bold"))
     check = calc.details.get("torch_check")
     if check:
-        verdict = "matches" if check["matches"] else "DIFFERS from"
+        key = "matches" if check["matches"] else "differs"
         style = "green" if check["matches"] else "bold red"
-        lines.append(Text(_check_line(verdict, check), style=style))
+        lines.append(Text(_check_line(key, check, view), style=style))
     return lines
 
 
-def _check_line(verdict: str, check: dict) -> str:
-    """--check in one line: the verdict, the tolerances it was judged by, and how far apart the results are."""
-    line = (
-        f"{verdict} {check['function']} (rtol {check['rtol']:.0e}, atol {check['atol']:.1e}): "
-        f"max difference {check['max_abs_diff']:.1e} absolute, {check['max_rel_diff']:.1e} relative"
-    )
+def _check_line(key: str, check: dict, view: View) -> str:
+    """--check: the verdict with the tolerances it was judged by, then how far apart the results are."""
+    verdict = view.word(key, function=check["function"], rtol=f"{check['rtol']:.0e}", atol=f"{check['atol']:.1e}")
+    detail = view.word("check_diff", abs=f"{check['max_abs_diff']:.1e}", rel=f"{check['max_rel_diff']:.1e}")
     if check.get("shape") != check.get("torch_shape"):
-        line += f"; shape {tuple(check['shape'])} but PyTorch's is {tuple(check['torch_shape'])}"
+        detail += view.word("check_shape", shape=tuple(check["shape"]), torch_shape=tuple(check["torch_shape"]))
     elif not check.get("same_non_finite", True):
-        line += "; nan/inf in different places"
-    return line
+        detail += view.word("check_places")
+    return packed([verdict, detail], view.width, separator=" ").plain
 
 
-def logits_renderables(batch: Batch, *, precision: int = 4, top_k: int | None = None, max_rows: int = 20) -> list:
+# ----------------------------------------------------------------------------- logits
+
+
+def logits_renderables(batch: Batch, view: View | None = None) -> list[RenderableType]:
     """The `logits` view: one input ranks its classes; a few classes show as the article's matrix;
     many classes show each input's top k with its softmax probability, never 1,000 columns."""
     from logitcli.steps import softmax_rows
 
+    view = view or View()
     probs = softmax_rows(batch.values)
-    title = batch.extra.get("model") or "logits"
-    if batch.n_examples > 1 and batch.n_classes <= MAX_CLASS_COLUMNS and top_k is None:
-        return _logits_matrix(batch, title, precision, max_rows)
-    if batch.n_examples == 1:
-        default_k = 5 if batch.n_classes > 20 else batch.n_classes
-        heading = f"{title}: {_example_labels(batch)[0]}" if batch.inputs else title
-    else:
-        default_k = 3
-        heading = f"{title}: top {min(top_k or default_k, batch.n_classes)} of {batch.n_classes} classes per input"
-    k = min(top_k or default_k, batch.n_classes)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    columns = (
-        ("input", "rank", "class", "logit", "softmax", "")
-        if batch.n_examples > 1
-        else ("rank", "class", "logit", "softmax", "")
-    )
-    for header in columns:
-        table.add_column(header, justify="right" if header in ("rank", "logit", "softmax") else "left", no_wrap=True)
-    rows = min(batch.n_examples, max(1, max_rows // k))
+    title = batch.extra.get("model") or view.word("logits")
+    if batch.n_examples > 1 and batch.n_classes <= MAX_CLASS_COLUMNS and view.top_k is None:
+        return _logits_matrix(batch, title, view)
+    k = default_top_k(batch.n_classes, view.top_k) or batch.n_classes
     labels = _example_labels(batch)
-    names = batch.class_names()
-    for row in range(rows):
-        for rank, index in enumerate(np.argsort(-batch.values[row], kind="stable")[:k], start=1):
-            p = float(probs[row, index])
-            cells = [
-                str(rank),
-                escape(names[index]),
-                format_number(batch.values[row, index], precision),
-                format_number(p, precision),
-                probability_bar(p),
-            ]
-            if batch.n_examples > 1:
-                cells.insert(0, escape(labels[row]) if rank == 1 else "")
-            table.add_row(*cells, end_section=rank == k and row < rows - 1)
+    parts: list[RenderableType] = []
+    dropped: list[str] = []
+    if batch.n_examples == 1:
+        parts.append(Text(f"{title}: {labels[0]}" if batch.inputs else title, style="bold"))
+        fitted = fit(_ranked_grid(batch, probs, 0, k, view), view.width, turn=False)
+        assert fitted is not None
+        parts += fitted.parts
+        dropped += fitted.dropped
+        rows = 1
+    else:
+        heading = view.word("top_per_input", k=k, n=batch.n_classes)
+        parts.append(Text(f"{title}: {heading}", style="bold"))
+        rows = view.examples_shown(batch.n_examples, lines_each=k)
+        combined = _ranked_grid(batch, probs, 0, k, view, rows=rows, with_input=True)
+        fitted = fit(combined, view.width, turn=False, blocks=False)
+        if fitted is None:  # one block per input
+            fitted = Fitted([])
+            for row in range(rows):
+                one = fit(_ranked_grid(batch, probs, row, k, view), view.width, turn=False)
+                assert one is not None
+                fitted.parts += [Text(labels[row], style="bold"), *one.parts]
+                fitted.dropped += one.dropped
+        parts += fitted.parts
+        dropped += fitted.dropped
     if k < batch.n_classes:
-        table.caption = f"top {k} of {batch.n_classes} classes; --json carries every logit"
-        table.caption_justify = "left"
-    parts: list[RenderableType] = [Text(heading, style="bold"), table]
+        caption = (
+            view.word("top_classes", k=k, n=batch.n_classes) + view.word("clause_separator") + view.word("more_classes")
+        )
+        parts.append(view.line(caption))
     if rows < batch.n_examples:
-        parts.append(Text(f"… {batch.n_examples - rows} more input(s) left out; --json carries them all"))
+        parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
+    parts.extend(dropped_line(dropped, view))
     return parts
 
 
-def _logits_matrix(batch: Batch, title: str, precision: int, max_rows: int) -> list[RenderableType]:
-    """Rows are inputs, columns are classes: the logits tensor as the article prints it."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
-    table.add_column("input", no_wrap=True)
-    for name in batch.class_names():
-        table.add_column(Text(name), justify="right", no_wrap=True)
-    rows = min(batch.n_examples, max_rows)
+def _ranked_grid(
+    batch: Batch, probs: np.ndarray, first: int, k: int, view: View, rows: int = 1, with_input: bool = False
+) -> Grid:
+    """rank, class, logit, softmax and its bar for the top k classes of `rows` inputs from `first`."""
+    names = view.class_names(batch)
     labels = _example_labels(batch)
-    for row in range(rows):
-        table.add_row(escape(labels[row]), *(format_number(v, precision) for v in batch.values[row]))
-    parts: list[RenderableType] = [Text(f"{title}: logits", style="bold"), table]
+    cells: dict[str, list[str]] = {key: [] for key in ("input", "rank", "class", "logit", "softmax", "bar")}
+    sections = []
+    for row in range(first, first + rows):
+        for rank, index in enumerate(np.argsort(-batch.values[row], kind="stable")[:k], start=1):
+            p = float(probs[row, index])
+            cells["input"].append(labels[row] if rank == 1 else "")
+            cells["rank"].append(str(rank))
+            cells["class"].append(names[index])
+            cells["logit"].append(format_number(batch.values[row, index], view.precision))
+            cells["softmax"].append(format_number(p, view.precision))
+            cells["bar"].append(probability_bar(p))
+        sections.append(len(cells["rank"]) - 1)
+    columns = [
+        Column(view.word("rank"), tuple(cells["rank"])),
+        Column(view.word("class"), tuple(cells["class"]), justify="left"),
+        Column(view.word("logit"), tuple(cells["logit"])),
+        Column(view.word("softmax"), tuple(cells["softmax"])),
+        Column("", tuple(cells["bar"]), "bar", justify="left"),
+    ]
+    if with_input:
+        columns.insert(0, Column(view.word("input"), tuple(cells["input"]), "label", justify="left"))
+    else:
+        columns[0] = replace(columns[0], kind="label", justify="right")
+    return Grid(tuple(columns), sections=tuple(sections[:-1]))
+
+
+def _logits_matrix(batch: Batch, title: str, view: View) -> list[RenderableType]:
+    """Rows are inputs, columns are classes: the logits tensor as the article prints it."""
+    rows = view.examples_shown(batch.n_examples)
+    labels = _example_labels(batch)[:rows]
+    columns = [Column(view.word("input"), tuple(labels), "label", justify="left")]
+    for col, name in enumerate(view.class_names(batch)):
+        columns.append(Column(name, tuple(format_number(v, view.precision) for v in batch.values[:rows, col])))
+    fitted = fit(Grid(tuple(columns), corner=view.word("class")), view.width)
+    assert fitted is not None
+    parts: list[RenderableType] = [Text(f"{title}: {view.word('logits')}", style="bold"), *fitted.parts]
     if rows < batch.n_examples:
-        parts.append(Text(f"… {batch.n_examples - rows} more input(s) left out; --json carries them all"))
+        parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts
 
 

@@ -159,9 +159,16 @@ def test_piped_output_is_json_and_table_flag_is_plain_text(run) -> None:
 
 def test_large_batch_table_says_what_it_left_out(run) -> None:
     rows = np.random.default_rng(0).normal(size=(50, 3)).tolist()
-    out = run("softmax", json.dumps(rows), "--table")
-    assert "30 more row(s) left out" in out.stdout
+    out = run("softmax", json.dumps(rows), "--table", "--rows", "20")
+    assert "30 more example(s) not shown; --rows all shows every row" in out.stdout
+    assert "#19 " in out.stdout and "#20 " not in out.stdout
     assert len(run("softmax", json.dumps(rows), "--json").json()["result"]) == 50
+
+
+def test_piped_table_shows_every_row(run) -> None:
+    rows = np.random.default_rng(0).normal(size=(50, 3)).tolist()
+    out = run("softmax", json.dumps(rows), "--table")
+    assert "#49 " in out.stdout and "not shown" not in out.stdout
 
 
 def test_top_k_for_many_classes(run) -> None:

@@ -133,8 +133,11 @@ def test_table_names_positions_and_stays_readable(run, seg) -> None:
     out = run("xent", "-f", seg, "--targets", json.dumps(INDICES.tolist()), "--table")
     assert out.code == 0, out.stderr
     assert "#0 @ (0, 1)" in out.stdout and "#1 @ (0, 0)" in out.stdout
-    assert "more row(s) left out" in out.stdout
+    assert "#1 @ (3, 3)" in out.stdout  # --table into a pipe shows every position
     assert max(len(line) for line in out.stdout.splitlines()) <= 100
+    fewer = run("xent", "-f", seg, "--targets", json.dumps(INDICES.tolist()), "--table", "--rows", "8")
+    assert "24 more example(s) not shown; --rows all shows every row" in fewer.stdout
+    assert "#1 @ (3, 3)" not in fewer.stdout
 
 
 def test_jsonl_records_carry_their_position(run, seg) -> None:

@@ -52,6 +52,14 @@ def test_number_commands_do_not_import_torch(args: list[str]) -> None:
     assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.parametrize("flags", [["--table"], ["--table", "--wide"], ["--jsonl", "--no-steps"]])
+def test_the_table_path_does_not_import_torch_either(flags: list[str], tmp_path) -> None:
+    args = ["softmax", "1", "2", "3", *flags, "--save", str(tmp_path / "t.html")]
+    done = subprocess.run([sys.executable, "-c", CHECK_MODULES, *args], capture_output=True, text=True)
+    assert done.returncode == 0 and (tmp_path / "t.html").exists()
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize("args", NUMBER_COMMANDS, ids=[a[0] for a in NUMBER_COMMANDS])
 def test_number_commands_work_without_the_models_extra(args: list[str]) -> None:
     done = subprocess.run([sys.executable, "-c", WITHOUT_TORCH, *args, "--json"], capture_output=True, text=True)

@@ -13,6 +13,7 @@ import fnmatch
 import glob
 import itertools
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +59,7 @@ def expand_image_arguments(arguments: list[str]) -> tuple[list[str], list[Failur
                 continue
             if not matches:
                 failures.append((argument, "no files match this pattern"))
-            for match in sorted(matches):
+            for match in sorted(matches, key=natural_key):
                 candidates.extend(_images_in_folder(match) if os.path.isdir(match) else [match])
         else:
             failures.append((argument, "no such file or folder"))
@@ -139,8 +140,8 @@ def _images_in_folder(folder: str) -> list[str]:
     """Files with an image suffix under `folder`, sorted; symlinked folders are not followed."""
     found = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for filename in sorted(files):
+        dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=natural_key)
+        for filename in sorted(files, key=natural_key):
             if not filename.startswith(".") and Path(filename).suffix.lower() in IMAGE_SUFFIXES:
                 found.append(os.path.join(root, filename))
     return found
@@ -172,6 +173,11 @@ def _each_file_once(paths: list[str]) -> list[str]:
             stacklevel=3,
         )
     return kept
+
+
+def natural_key(name: str) -> tuple[list[str | int], str]:
+    """Sort `c2` before `c10`, as a person counts: digit runs compare as numbers (ties keep plain order)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)], name
 
 
 def decode_image(path: str) -> Any:

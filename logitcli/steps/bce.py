@@ -46,6 +46,12 @@ def binary_cross_entropy(
     steps = [
         Step("logits", "x", x, "the logits"),
         Step("target", "y", y, "0/1 or probability"),
+        *([Step("weight", "w", np.array(w), "weight")] if weight is not None else []),
+        *(
+            [Step("pos_weight", "pw", np.array(pw), "pos_weight: weight of the positive term")]
+            if pos_weight is not None
+            else []
+        ),
         Step("sigmoid", "sigmoid", probs, "1 / (1 + exp(-x))", probability=True),
         Step("log_sigmoid", "log σ", log_p, "log sigmoid(x) = -softplus(-x)"),
         Step("log_one_minus_sigmoid", "log(1 - σ)", log_not_p, "log(1 - sigmoid(x)) = -softplus(x)"),

@@ -18,13 +18,18 @@ DEFAULT_IGNORE_INDEX = -100
 
 @dataclass(frozen=True)
 class Step:
-    """One intermediate value: a stable `name` for JSON, a `title` for a table header, the values."""
+    """One intermediate value: a stable `name` for JSON, a `title` for a table header, the values.
+
+    `probability` values get a bar in tables; `secondary` marks a form shown beside the one the result uses
+    (the article's naive exp and sum, a trivial -x), which a narrow table may leave out first.
+    """
 
     name: str
     title: str
     values: np.ndarray
     formula: str = ""
     probability: bool = False
+    secondary: bool = False
 
     @property
     def per(self) -> Literal["class", "example", "batch"]:

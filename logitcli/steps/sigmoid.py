@@ -39,7 +39,7 @@ def sigmoid(x: np.ndarray) -> Calculation:
         )
     steps = (
         Step("logits", "x", x, "the logits"),
-        Step("neg_x", "-x", neg, "-x"),
+        Step("neg_x", "-x", neg, "-x", secondary=True),
         Step("exp_neg_x", "exp(-x)", exp_neg, "exp(-x)"),
         Step("one_plus_exp_neg_x", "1 + exp(-x)", one_plus, "1 + exp(-x)"),
         Step("sigmoid", "sigmoid", result, "1 / (1 + exp(-x))", probability=True),

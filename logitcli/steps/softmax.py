@@ -49,8 +49,8 @@ def softmax(x: np.ndarray, temperature: float = 1.0) -> Calculation:
         result = exp_shifted / sum_shifted[:, None]
     zname = "x" if temperature == 1.0 else "z"
     steps += [
-        Step("exp", f"exp({zname})", naive_exp, f"exp({zname})"),
-        Step("sum_exp", f"Σ exp({zname})", naive_sum, f"sum_j exp({zname}_j)"),
+        Step("exp", f"exp({zname})", naive_exp, f"exp({zname})", secondary=True),
+        Step("sum_exp", f"Σ exp({zname})", naive_sum, f"sum_j exp({zname}_j)", secondary=True),
         Step("max", "max", row_max, f"max_j {zname}_j"),
         Step("shifted", f"{zname} - max", shifted, f"{zname} - max"),
         Step("exp_shifted", f"exp({zname} - max)", exp_shifted, f"exp({zname} - max)"),

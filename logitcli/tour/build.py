@@ -21,7 +21,7 @@ from logitcli import steps
 from logitcli.batch import Batch
 from logitcli.diagnosis import diagnose
 from logitcli.errors import InputError, LogitcliError
-from logitcli.render import format_number
+from logitcli.render import DEFAULT_TOP_K, default_top_k, format_distinct, format_number
 from logitcli.steps import Calculation, Step
 from logitcli.torch_check import TorchCheck, check, function_name
 from logitcli.tour import article
@@ -43,19 +43,27 @@ __all__ = ["LANGS", "SECTIONS", "build_tour", "default_lang", "load_texts"]
 
 SECTIONS: tuple[str, ...] = ("logits", "sigmoid", "softmax", "nll", "xent")
 LANGS: tuple[str, ...] = ("en", "ja")
-DEFAULT_TOP_K = 5
 CURVE_SAMPLES = 61
 CURVE_HALF_RANGE = 8.0
 CURVE_MAX_HALF_RANGE = 20.0
 
 
 def default_lang(environ: Mapping[str, str] | None = None) -> str:
-    """The first set of LC_ALL, LC_MESSAGES, LANG decides, as gettext does: `ja...` gives ja, else en."""
+    """The first set of LANGUAGE, LC_ALL, LC_MESSAGES, LANG decides, as Python's gettext reads them.
+
+    LANGUAGE may list several languages (`fr:ja`): the first one the tour speaks wins. `ja...` gives ja,
+    anything else en.
+    """
     env = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(name, "")
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
+        if not value:
+            continue
+        for entry in value.split(":"):
+            code = entry.split("_", 1)[0].split(".", 1)[0].lower()
+            if code in LANGS:
+                return code
+        return "en"
     return "en"
 
 
@@ -74,7 +82,7 @@ def build_tour(
     section: str | None = None,
     lang: str = "en",
     *,
-    top_k: int = DEFAULT_TOP_K,
+    top_k: int | None = None,
     run_model: bool = True,
     torch_checks: bool = True,
     seed: int = 0,
@@ -86,6 +94,7 @@ def build_tour(
     article's printed logit is used), `torch_checks=False` skips the PyTorch comparisons: both keep the
     output the same on every machine, for tests.
     """
+    section = section.strip().lower() if section is not None else None
     if section is not None and section not in SECTIONS:
         raise InputError(f"unknown section {section!r}: use one of {', '.join(SECTIONS)}")
     if targets is not None and batch is None:
@@ -101,10 +110,10 @@ def build_tour(
             "xent": lambda: _article_xent(w),
         }
     else:
-        k = top_k if batch.n_classes > top_k else None
+        k = default_top_k(batch.n_classes, top_k)
         t = None if targets is None else np.asarray(targets)
         builders = {
-            "logits": lambda: _your_logits(w, batch, k, top_k),
+            "logits": lambda: _your_logits(w, batch, k),
             "sigmoid": lambda: _your_sigmoid(w, batch, k),
             "softmax": lambda: _your_softmax(w, batch, k),
             "nll": lambda: _your_nll(w, batch, t, k),
@@ -123,6 +132,7 @@ def build_tour(
         notice_title=tour["notice"],
         note_title=tour["note"],
         source="article" if batch is None else "yours",
+        labels=w.texts.get("table", {}),
     )
 
 
@@ -207,9 +217,16 @@ class _Writer:
         checked = None if values is None else self.check(calc, values, targets)
         return CalcTable(caption, shown or replace(calc, notes=()), batch, checked, top_k)
 
-    def section(self, name: str, blocks: list[Block], yours: bool = False) -> Section:
+    def section(self, name: str, blocks: list[Block], yours: bool = False, result: Any = None) -> Section:
         """A section; on the user's numbers its title drops the article's example ("is this a car?")."""
-        return Section(name, self.texts[name]["title_yours" if yours else "title"], tuple(blocks))
+        return Section(name, self.texts[name]["title_yours" if yours else "title"], tuple(blocks), result)
+
+
+def _class_names(w: _Writer, batch: Batch) -> list[str]:
+    """The batch's class names, else `class 0 .. C-1` in the tour's language (as its tables name them)."""
+    return batch.classes or [
+        w.texts.get("table", {}).get("class_name", "class {index}").format(index=i) for i in range(batch.n_classes)
+    ]
 
 
 def _sigmoid_curve(w: _Writer, marks: list[tuple[str, float]]) -> Curve:
@@ -235,7 +252,7 @@ def _sigmoid_inverse(w: _Writer, calc: Calculation, row: int, col: int) -> list[
     x = calc.step("logits").values[row, col]
     one_plus = calc.step("one_plus_exp_neg_x").values[row, col]
     p = calc.step("sigmoid").values[row, col]
-    return w.say("sigmoid", "inverse", x=_num(x), one_plus=_num(one_plus), p=_num(p))
+    return w.say("sigmoid", "inverse", x=_num(x), one_plus=format_distinct(one_plus), p=format_distinct(p))
 
 
 def _temperature_bars(w: _Writer, x: np.ndarray, classes: list[str], top_k: int | None) -> tuple[Bars, list[Check]]:
@@ -308,7 +325,7 @@ def _article_logits(w: _Writer, run_model: bool, seed: int) -> Section:
         blocks.append(w.table(w.texts["logits"]["caption_run"].format(seed=seed), _logits_calc(ran.values), ran))
         blocks += w.say("logits", "model_result", logit=_num(ran.values[0, 0]), printed=printed)
     blocks += w.say("logits", "notice", "notice")
-    return w.section("logits", blocks)
+    return w.section("logits", blocks, result=article.SIGMOID_LOGIT if ran is None else ran.values)
 
 
 def _article_sigmoid(w: _Writer) -> Section:
@@ -324,7 +341,7 @@ def _article_sigmoid(w: _Writer) -> Section:
         *_sigmoid_inverse(w, calc, 0, 0),
         *w.say("sigmoid", "notice", "notice"),
     ]
-    return w.section("sigmoid", blocks)
+    return w.section("sigmoid", blocks, result=calc.result)
 
 
 def _misprint_comparison(w: _Writer, calc: Calculation) -> Comparison:
@@ -357,7 +374,7 @@ def _article_softmax(w: _Writer) -> Section:
     top = int(np.argmax(probs))
     pick_x = article.PICK_ONE_LOGITS
     pick = steps.softmax(pick_x)
-    bars, checks = _temperature_bars(w, pick_x, Batch(pick_x).class_names(), None)
+    bars, checks = _temperature_bars(w, pick_x, _class_names(w, Batch(pick_x)), None)
     pick_top = int(np.argmax(pick.result[0]))
     at_t = [p for _, p in bars.series]
     blocks: list[Block] = [
@@ -410,7 +427,7 @@ def _article_softmax(w: _Writer) -> Section:
         *w.say("softmax", "code_note", "note"),
         *w.say("softmax", "notice", "notice"),
     ]
-    return w.section("softmax", blocks)
+    return w.section("softmax", blocks, result=calc.result)
 
 
 def _article_nll(w: _Writer) -> Section:
@@ -440,7 +457,7 @@ def _article_nll(w: _Writer) -> Section:
         *w.say("nll", "why_log"),
         *w.say("nll", "notice", "notice"),
     ]
-    return w.section("nll", blocks)
+    return w.section("nll", blocks, result=losses)
 
 
 def _article_xent(w: _Writer) -> Section:
@@ -462,10 +479,15 @@ def _article_xent(w: _Writer) -> Section:
         *w.say("xent", "code_note", "note"),
         *w.say("xent", "notice", "notice"),
     ]
-    return w.section("xent", blocks)
+    return w.section("xent", blocks, result=mean.result)
 
 
 # ----------------------------------------------------------------------------- the user's numbers
+
+
+def _shaped(values: np.ndarray, batch: Batch) -> np.ndarray:
+    """A 1-D input's result without the batch axis, as the commands' JSON and PyTorch shape it."""
+    return values[0] if batch.one_example else values
 
 
 def _top_classes(batch: Batch, row: int, k: int | None) -> list[int]:
@@ -474,20 +496,20 @@ def _top_classes(batch: Batch, row: int, k: int | None) -> list[int]:
     return [int(i) for i in (order if k is None else order[:k])]
 
 
-def _your_logits(w: _Writer, batch: Batch, k: int | None, top_k: int) -> Section:
+def _your_logits(w: _Writer, batch: Batch, k: int | None) -> Section:
     blocks: list[Block] = [
         *w.say("logits", "intro"),
-        *w.say("logits", "yours", examples=batch.n_examples, classes=batch.n_classes, top_k=top_k),
+        *w.say("logits", "yours", examples=batch.n_examples, classes=batch.n_classes, top_k=k or DEFAULT_TOP_K),
         w.table("", _logits_calc(batch.values), batch, top_k=k),
     ]
-    return w.section("logits", blocks, yours=True)
+    return w.section("logits", blocks, yours=True, result=_shaped(batch.values, batch))
 
 
 def _your_sigmoid(w: _Writer, batch: Batch, k: int | None) -> Section:
     x = batch.values
     calc = steps.sigmoid(x)
     shown = _top_classes(batch, 0, k)
-    names = batch.class_names()
+    names = _class_names(w, batch)
     marks = [(w.word("mark_yours", name=names[i]), float(x[0, i])) for i in shown if not np.isnan(x[0, i])]
     blocks: list[Block] = [
         *w.say("sigmoid", "yours"),
@@ -498,7 +520,7 @@ def _your_sigmoid(w: _Writer, batch: Batch, k: int | None) -> Section:
         *_sigmoid_inverse(w, calc, 0, shown[0]),
         *w.say("sigmoid", "notice", "notice"),
     ]
-    return w.section("sigmoid", blocks, yours=True)
+    return w.section("sigmoid", blocks, yours=True, result=_shaped(calc.result, batch))
 
 
 def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
@@ -506,7 +528,7 @@ def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
     calc = steps.softmax(x)
     top = _top_classes(batch, 0, 1)[0]
     example = batch.example_names()[0]
-    bars, checks = _temperature_bars(w, x[:1], batch.class_names(), k)
+    bars, checks = _temperature_bars(w, x[:1], _class_names(w, batch), k)
     blocks: list[Block] = [
         *w.say("softmax", "yours"),
         w.table("", calc, batch, x, top_k=k),
@@ -515,7 +537,7 @@ def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
             "softmax",
             "yours_result",
             example=example,
-            top_class=batch.class_names()[top],
+            top_class=_class_names(w, batch)[top],
             top_p=_num(calc.result[0, top]),
         ),
         *w.say("softmax", "yours_temperature", example=example),
@@ -523,7 +545,7 @@ def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
         *checks,
         *w.say("softmax", "notice", "notice"),
     ]
-    return w.section("softmax", blocks, yours=True)
+    return w.section("softmax", blocks, yours=True, result=_shaped(calc.result, batch))
 
 
 def _targets_text(targets: np.ndarray) -> str:
@@ -547,11 +569,12 @@ def _your_nll(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | Non
         *w.say("nll", "why_log"),
         *w.say("nll", "notice", "notice"),
     ]
-    return w.section("nll", blocks, yours=True)
+    return w.section("nll", blocks, yours=True, result=picked.result)
 
 
 def _your_xent(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | None) -> Section:
     blocks: list[Block] = []
+    result = None
     if targets is None:
         blocks += w.say("xent", "needs_targets", "note")
     else:
@@ -566,5 +589,6 @@ def _your_xent(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | No
             *w.notes(mean, batch),
             w.check(mean, x, targets),
         ]
+        result = mean.result
     blocks += [*_huge_logit_demo(w), *w.say("xent", "notice", "notice")]
-    return w.section("xent", blocks, yours=True)
+    return w.section("xent", blocks, yours=True, result=result)

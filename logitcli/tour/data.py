@@ -7,6 +7,7 @@ share one source, and keeps layout out of the code that decides what to show.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -103,16 +104,20 @@ Block = Prose | CalcTable | Check | Curve | Bars | Comparison
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent)."""
+    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent).
+
+    `result` is what the section computes (its logits, scores or loss), None where it needs targets it lacks.
+    """
 
     id: str
     title: str
     blocks: tuple[Block, ...]
+    result: Any = None
 
 
 @dataclass(frozen=True)
 class Tour:
-    """The whole tour, in one language, on the article's numbers or on the user's."""
+    """The whole tour, in one language, on the article's numbers or on the user's; `labels` are the tables' words."""
 
     lang: str
     title: str
@@ -121,6 +126,7 @@ class Tour:
     notice_title: str
     note_title: str
     source: Literal["article", "yours"] = "article"
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def tour_to_json(tour: Tour) -> dict[str, Any]:
@@ -132,8 +138,10 @@ def tour_to_json(tour: Tour) -> dict[str, Any]:
         "title": tour.title,
         "intro": tour.intro,
         "sections": [
-            {"id": s.id, "title": s.title, "blocks": [_block_json(b) for b in s.blocks]} for s in tour.sections
+            {"id": s.id, "title": s.title, "blocks": [_block_json(b) for b in s.blocks], "result": jsonable(s.result)}
+            for s in tour.sections
         ],
+        "result": {s.id: jsonable(s.result) for s in tour.sections},
     }
 
 

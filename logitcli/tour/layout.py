@@ -1,52 +1,85 @@
 """Lay a `Tour` out with rich: headings, prose, the same tables the commands print, a curve, bars.
 
-Readable from 80 to 160 columns: prose is kept to `PROSE_WIDTH` columns however wide the terminal, tables
-take what they need. Colours are decoration only (styles), so with `color_system=None` or piped output the
-text is plain and identical on every machine, which the golden tests rely on.
+Readable from 40 to 160 columns: prose is kept to `PROSE_WIDTH` columns however wide the terminal, tables
+fit the terminal as the commands' tables do (`render.fit`), in the tour's language. Colours are decoration
+only (styles), so with `color_system=None` or piped output the text is plain and identical on every
+machine, which the golden tests rely on.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import numpy as np
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.constrain import Constrain
-from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
-from logitcli.render import calculation_renderables, format_number, probability_bar
+from logitcli.render import (
+    Column,
+    Grid,
+    View,
+    calculation_renderables,
+    dropped_line,
+    fit,
+    format_number,
+    probability_bar,
+)
 from logitcli.tour.data import Bars, Block, CalcTable, Check, Comparison, Curve, Prose, Section, Tour
 from logitcli.tour.plot import MARK, ascii_curve
 from logitcli.tour.wrap import wrap_cjk
 
 PROSE_WIDTH = 100
 BAR_WIDTH = 10
+CURVE_MARGIN = 8  # the y tick labels and the axis beside the plotted columns
+MIN_CURVE_SAMPLES = 21
+COMPARISON_HEADER = 12  # the comparison's long headers are broken to lines of this many cells
 
 
-def render_tour(tour: Tour, console: Console, *, precision: int = 4) -> None:
-    """Print the whole tour; the caller picks the console (width, pager, stdout)."""
+def render_tour(tour: Tour, console: Console, *, precision: int = 4, view: View | None = None) -> None:
+    """Print the whole tour; the caller picks the console (width, pager, stdout) and may pass the tables' view.
+
+    Tables fit `view.width` (the console's width unless given; None lays every column out in full), in the
+    tour's own words (`tour.labels`).
+    """
+    view = view or View(width=console.width, precision=precision)
+    view = replace(view, labels={**tour.labels, **view.labels}, wrap=wrap_cjk)
     width = min(console.width, PROSE_WIDTH)
-    console.print(Panel(Text(tour.title, style="bold"), box=box.DOUBLE, width=width))
-    console.print(_prose(tour.intro, width))
+    console.print(Panel(Text(wrap_cjk(tour.title, width - 4), style="bold"), box=box.DOUBLE, width=width))
+    console.print(Constrain(_prose(tour.intro, width), width))
     for section in tour.sections:
-        console.print(_section(section, tour, width, precision))
+        console.print(_section(section, tour, width, view))
 
 
-def _section(section: Section, tour: Tour, width: int, precision: int) -> RenderableType:
-    parts: list[RenderableType] = [Rule(Text(section.title, style="bold cyan"), align="left", characters="━")]
+def _section(section: Section, tour: Tour, width: int, view: View) -> RenderableType:
+    parts: list[RenderableType] = [_heading(section.title, width)]
     for block, after in zip(section.blocks, (*section.blocks[1:], None), strict=True):
         if isinstance(block, Check):  # a run of checks (one per temperature) stays together
-            parts.append(_check(block, spaced=not isinstance(after, Check)))
+            part = _check(block, width, spaced=not isinstance(after, Check))
         else:
-            parts.append(_block(block, tour, width, precision))
+            part = _block(block, tour, width, view)
+        # Tables take the width their view allows (all they need with --wide); everything else keeps to `width`.
+        parts.append(part if isinstance(block, CalcTable | Bars | Comparison) else Constrain(part, width))
     return Group(*parts, Text(""))
 
 
-def _block(block: Block, tour: Tour, width: int, precision: int) -> RenderableType:
+def _heading(title: str, width: int) -> RenderableType:
+    """A rule with the title in it; a title too long for the line wraps above a plain rule instead.
+
+    The section number keeps to its words (a no-break space)."""
+    if cell_len(title) + 6 <= width:
+        return Constrain(Rule(Text(title, style="bold cyan"), align="left", characters="━"), width)
+    title = re.sub(r"^(\d+\.) ", "\\1\u00a0", title)
+    return Group(Text(wrap_cjk(title, width), style="bold cyan"), Text("━" * width, style="bright_green"))
+
+
+def _block(block: Block, tour: Tour, width: int, view: View) -> RenderableType:
     if isinstance(block, Prose):
         if block.kind == "paragraph":
             return _prose(block.text, width)
@@ -56,13 +89,13 @@ def _block(block: Block, tour: Tour, width: int, precision: int) -> RenderableTy
         panel = Panel(body, title=title, title_align="left", border_style=style, width=width)
         return Padding(panel, (0, 0, 1, 0))
     if isinstance(block, CalcTable):
-        return _calc_table(block, precision)
+        return _calc_table(block, width, view)
     if isinstance(block, Curve):
-        return _curve(block, precision)
+        return _curve(block, width, view.precision)
     if isinstance(block, Bars):
-        return _bars(block, precision)
+        return _bars(block, width, view)
     if isinstance(block, Comparison):
-        return _comparison(block, precision)
+        return _comparison(block, width, view)
     raise TypeError(f"unknown block {block!r}")
 
 
@@ -70,74 +103,75 @@ def _prose(text: str, width: int) -> RenderableType:
     return Padding(Constrain(Text(wrap_cjk(text, width)), width), (0, 0, 1, 0))
 
 
-def _check(check: Check, spaced: bool = True) -> RenderableType:
+def _check(check: Check, width: int, spaced: bool = True) -> RenderableType:
     if check.result is None:
         style = "dim"
     else:
         style = "green" if check.result.matches else "bold red"
-    text = Text(check.text, style=style)
+    text = Text(wrap_cjk(check.text, width), style=style)
     return Padding(text, (0, 0, 1, 0)) if spaced else text
 
 
-def _calc_table(block: CalcTable, precision: int) -> RenderableType:
+def _calc_table(block: CalcTable, width: int, view: View) -> RenderableType:
     parts: list[RenderableType] = []
     if block.caption:
-        parts.append(Text(block.caption, style="bold"))
-    parts.extend(calculation_renderables(block.calc, block.batch, precision=precision, top_k=block.top_k))
+        parts.append(Text(wrap_cjk(block.caption, width), style="bold"))
+    parts.extend(calculation_renderables(block.calc, block.batch, replace(view, top_k=block.top_k)))
     if block.check is not None:
-        parts.append(_check(block.check))
+        parts.append(Constrain(_check(block.check, width), width))
     else:
         parts.append(Text(""))
     return Group(*parts)
 
 
-def _curve(curve: Curve, precision: int) -> RenderableType:
-    lines = ascii_curve(curve.xs, curve.ys, [(m.x, m.y) for m in curve.marks])
+def _curve(curve: Curve, width: int, precision: int) -> RenderableType:
+    """The sampled curve, with fewer samples (every few points, the ends kept) where the line is narrower."""
+    xs, ys = curve.xs, curve.ys
+    room = width - CURVE_MARGIN
+    if len(xs) > room >= MIN_CURVE_SAMPLES:
+        keep = np.unique(np.linspace(0, len(xs) - 1, room).round().astype(int))
+        xs, ys = xs[keep], ys[keep]
+    lines = ascii_curve(xs, ys, [(m.x, m.y) for m in curve.marks])
     parts: list[RenderableType] = [Text(curve.caption, style="bold"), Text("\n".join(lines), no_wrap=True)]
     for mark in curve.marks:
         point = f"({format_number(mark.x, precision)}, {format_number(mark.y, precision)})"
         parts.append(Text(f"{MARK} {mark.label} {point}"))
     if curve.clipped_note:
-        parts.append(Text(curve.clipped_note, style="dim"))
+        parts.append(Text(wrap_cjk(curve.clipped_note, width), style="dim"))
     return Padding(Group(*parts), (0, 0, 1, 0))
 
 
-def _bars(bars: Bars, precision: int) -> RenderableType:
-    table = Table(title=Text(bars.caption), title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column(escape(bars.class_header))
-    for label, _ in bars.series:
-        table.add_column(escape(label), no_wrap=True)
+def _bars(bars: Bars, width: int, view: View) -> RenderableType:
+    """One row per class, a probability and its bar per setting (the bars go first when the line is narrow)."""
     first = bars.series[0][1]
-    order = np.argsort(-first, kind="stable")
-    if bars.top_k is None:
-        order = np.arange(len(first))
-    else:
-        order = order[: bars.top_k]
-    for index in order:
-        cells = [escape(bars.classes[index])]
-        for _, values in bars.series:
-            p = float(values[index])
-            cells.append(f"{probability_bar(p, BAR_WIDTH)} {format_number(p, precision)}")
-        table.add_row(*cells)
-    return table
+    order = np.arange(len(first)) if bars.top_k is None else np.argsort(-first, kind="stable")[: bars.top_k]
+    columns = [Column(bars.class_header, tuple(bars.classes[i] for i in order), "label", justify="left")]
+    for label, values in bars.series:
+        columns.append(Column(label, tuple(format_number(float(values[i]), view.precision) for i in order)))
+        bar = tuple(probability_bar(float(values[i]), BAR_WIDTH) for i in order)
+        columns.append(Column("", bar, "bar", justify="left"))
+    fitted = fit(Grid(tuple(columns), corner=bars.class_header), view.width)
+    assert fitted is not None
+    parts = [Text(wrap_cjk(bars.caption, width)), *fitted.parts, *dropped_line(fitted.dropped, view)]
+    return Group(*parts)
 
 
-def _comparison(comparison: Comparison, precision: int) -> RenderableType:
+def _comparison(comparison: Comparison, width: int, view: View) -> RenderableType:
     """One row per class (and Σ), one column per figure: headers may wrap, numbers never do."""
-    table = Table(title=Text(comparison.caption), title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("")
+    columns = [Column("", tuple(comparison.columns), "label", justify="left")]
     for row in comparison.rows:
-        table.add_column(escape(row.label), justify="right", no_wrap=False, min_width=8)
-    for i, column in enumerate(comparison.columns):
-        cells = [escape(column)]
-        for row in comparison.rows:
+        cells = []
+        for i in range(len(comparison.columns)):
             if i >= len(row.values):
                 cells.append("")
                 continue
             flag = "*" if i < len(row.differs) and row.differs[i] else " "
-            cells.append(format_number(float(row.values[i]), precision) + flag)
-        table.add_row(*cells)
-    parts: list[RenderableType] = [table]
+            cells.append(format_number(float(row.values[i]), view.precision) + flag)
+        header = wrap_cjk(row.label.replace("（", "\n（"), COMPARISON_HEADER)  # a gloss in brackets on its own line
+        columns.append(Column(header, tuple(cells)))
+    fitted = fit(Grid(tuple(columns)), view.width)
+    assert fitted is not None
+    parts: list[RenderableType] = [Text(wrap_cjk(comparison.caption, width)), *fitted.parts]
     if comparison.legend:
-        parts.append(Text(comparison.legend, style="dim"))
-    return Padding(Group(*parts), (0, 0, 1, 0))
+        parts.append(Text(wrap_cjk(comparison.legend, width), style="dim"))
+    return Group(*parts, Text(""))

@@ -3,7 +3,8 @@
 rich breaks lines at spaces only, so a Japanese sentence (no spaces) is one long "word": rich first moves
 it whole to a new line, leaving a short line behind, then folds it anywhere, even inside a number. Here
 every CJK character is a place to break, a run of Latin letters or digits stays whole, and the usual
-kinsoku rules hold: no line starts with 。、)」 and no line ends with (「.
+kinsoku rules hold: no line starts with 。、)」 and no line ends with (「; a list number ("2.") stays with the
+Japanese words after it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import re
 
 from rich.cells import cell_len
 
-NO_LINE_START = set("、。,.)」』】〉》!?:;ー・…ぁぃぅぇぉっゃゅょァィゥェォッャュョ%")
-NO_LINE_END = set("(「『【〈《")
+NO_LINE_START = set("、。,.)」』】〉》!?:;ー・…ぁぃぅぇぉっゃゅょァィゥェォッャュョ%）？！：；，．")
+NO_LINE_END = set("(「『【〈《（")
+#: A list number ("2.") stays on the line of the Japanese words it numbers (in English, "to 1. The" may break).
+LIST_NUMBER = re.compile(r"^\d+\.$")
+_LATIN = re.compile(r"[\u0021-\u007e\u00a0-\u024f]")
 _TOKENS = re.compile(r"\s+|[\u0021-\u007e\u00a0-\u024f\u2010-\u2027\u2030-\u205e\u2190-\u22ff]+|.", re.DOTALL)
 
 
@@ -43,16 +47,18 @@ def _units(text: str) -> list[str]:
     """Unbreakable pieces: a Latin word (with the spaces after it) or one CJK character, with kinsoku glue."""
     units: list[str] = []
     glue_next = False
+    after_number = False
     for token in _TOKENS.findall(text):
         if token.isspace():
             if units:
                 units[-1] += token
             continue
-        if units and (glue_next or token[0] in NO_LINE_START):
+        if units and (glue_next or token[0] in NO_LINE_START or (after_number and not _LATIN.match(token))):
             units[-1] += token
         else:
             units.append(token)
         glue_next = token[-1] in NO_LINE_END
+        after_number = bool(LIST_NUMBER.match(token))
     return units
 
 

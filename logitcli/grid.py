@@ -1,0 +1,195 @@
+"""The one width decision every table goes through: which columns fit, when to turn the table, never a cut number.
+
+A `Grid` is a table before layout: plain-text cells in columns, the first naming the rows. `fit` lays it out for
+a terminal width, trying in order: every column as it is (headers and names may wrap); without the probability
+bars; without the secondary columns (the naive forms a `Step` marks `secondary`); each of those again with one
+space between columns and no edges; turned (the columns become rows); and last one small block per row. No
+column is ever narrower than its longest number or word of text, so rich never has to cut one. `fit` returns
+what it left out so the caller can say so in one line, in its own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+BAR_WIDTH = 10
+LABEL_MIN_WIDTH = 12
+HEADER_MIN_WIDTH = 12
+EDGE = 2  # the table's left and right edge (none when compact)
+GAP = 2  # padding and divider between two columns (one space when compact)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a grid: plain-text cells; `label` is the row names, `bar` a probability bar."""
+
+    header: str
+    cells: tuple[str, ...]
+    kind: Literal["label", "value", "bar"] = "value"
+    secondary: bool = False
+    justify: Literal["left", "right"] = "right"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table before layout: the first column names the rows. `sections` are rows after which a line runs."""
+
+    columns: tuple[Column, ...]
+    sections: tuple[int, ...] = ()
+    corner: str = ""
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.columns[0].cells)
+
+    def keep(self, wanted: Callable[[Column], bool]) -> Grid:
+        return replace(self, columns=tuple(c for c in self.columns if c.kind == "label" or wanted(c)))
+
+    def turned(self) -> Grid:
+        """Columns become rows: the step titles name the rows, each old row is a column (bars left out)."""
+        values = [c for c in self.columns[1:] if c.kind != "bar"]
+        labels = self.columns[0]
+        columns = [Column(self.corner, tuple(c.header for c in values), "label", justify="left")]
+        for row, name in enumerate(labels.cells):
+            columns.append(Column(name, tuple(c.cells[row] for c in values)))
+        return Grid(tuple(columns))
+
+    def blocks(self) -> list[tuple[str, Grid]]:
+        """One small grid per row: each column's header beside the row's value (bars left out)."""
+        values = [c for c in self.columns[1:] if c.kind != "bar"]
+        out = []
+        for row, name in enumerate(self.columns[0].cells):
+            key = Column("", tuple(c.header for c in values), "label", justify="left")
+            value = Column("", tuple(c.cells[row] for c in values))
+            out.append((name, Grid((key, value))))
+        return out
+
+
+@dataclass
+class Fitted:
+    """What `fit` chose: the renderables and the headers of the columns it left out (`bars` for the bars)."""
+
+    parts: list[RenderableType]
+    dropped: list[str] = field(default_factory=list)
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def _natural(column: Column) -> int:
+    """The width with nothing wrapped (a header may bring its own line breaks)."""
+    if column.kind == "bar":
+        return BAR_WIDTH
+    return max([*(cell_len(line) for line in column.header.split("\n")), *(cell_len(c) for c in column.cells)])
+
+
+def _least(column: Column) -> int:
+    """The narrowest a column may be: numbers (and words of text cells) whole; names and headers may fold."""
+    if column.kind == "bar":
+        return BAR_WIDTH
+    natural = _natural(column)
+    if column.kind == "label":
+        return min(natural, LABEL_MIN_WIDTH)
+    words = max((_longest_word(c) for c in column.cells), default=0)
+    return max(words, min(_longest_word(column.header), HEADER_MIN_WIDTH), 1)
+
+
+def table_width(widths: Sequence[int], compact: bool = False) -> int:
+    if compact:
+        return sum(widths) + len(widths) - 1
+    return EDGE + sum(widths) + GAP * (len(widths) - 1)
+
+
+def column_widths(grid: Grid, width: int | None, compact: bool = False) -> list[int] | None:
+    """Widths for each column that fit `width`, taking from the columns with the most room to spare first;
+    None when even the narrowest widths do not fit. `width=None` gives every column its natural width."""
+    natural = [_natural(c) for c in grid.columns]
+    if width is None or table_width(natural, compact) <= width:
+        return natural
+    least = [_least(c) for c in grid.columns]
+    if table_width(least, compact) > width:
+        return None
+    widths = list(natural)
+    for _ in range(table_width(widths, compact) - width):
+        widest = max(range(len(widths)), key=lambda i: widths[i] - least[i])
+        widths[widest] -= 1
+    return widths
+
+
+def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header: bool = True) -> Table:
+    """The rich table for a grid at the given widths: numbers never wrap, headers and names fold.
+
+    Compact tables drop the edges and keep one space between columns."""
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 0 if compact else 1, 0, 0),
+        show_edge=not compact,
+        show_header=header,
+    )
+    for column, width in zip(grid.columns, widths, strict=True):
+        table.add_column(
+            Text(column.header, overflow="fold"),
+            justify=column.justify,
+            width=width,
+            no_wrap=column.kind == "bar",
+            overflow="fold",
+        )
+    for row in range(grid.n_rows):
+        table.add_row(*(Text(c.cells[row]) for c in grid.columns), end_section=row in grid.sections)
+    return table
+
+
+def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True) -> Fitted | None:
+    """The one width decision: bars go first, then secondary columns, then the table turns, then blocks."""
+    bars = [c for c in grid.columns if c.kind == "bar"]
+    without_bars = grid.keep(lambda c: c.kind != "bar")
+    secondary = [c for c in without_bars.columns if c.secondary]
+    tries: list[tuple[Grid, list[str]]] = [(grid, [])]
+    if bars:
+        tries.append((without_bars, ["bars"]))
+    if secondary:
+        narrow = without_bars.keep(lambda c: not c.secondary)
+        tries.append((narrow, ["bars"] * bool(bars) + [c.header for c in secondary]))
+    tries = [(candidate, dropped, compact) for compact in (False, True) for candidate, dropped in tries]
+    if turn and grid.n_rows > 1:
+        tries += [(grid.turned(), ["bars"] * bool(bars), compact) for compact in (False, True)]
+    for candidate, dropped, compact in tries:
+        widths = column_widths(candidate, width, compact)
+        if widths is not None:
+            return Fitted([grid_table(candidate, widths, compact)], dropped)
+    if not blocks:
+        return None
+    parts: list[RenderableType] = []
+    for name, block in grid.blocks():
+        parts.append(Text(name, style="bold"))
+        widths = column_widths(block, width, compact=True) or _squeezed(block, width)
+        parts.append(grid_table(block, widths, compact=True, header=False))
+    return Fitted(parts, ["bars"] * bool(bars))
+
+
+def _squeezed(grid: Grid, width: int | None) -> list[int]:
+    """Last resort for a terminal narrower than a number and its name: the values whole, the names what is left."""
+    least = [_least(c) for c in grid.columns]
+    room = (width or 0) - table_width([0, *least[1:]], compact=True)
+    return [max(room, 1), *least[1:]]
+
+
+def packed(items: Sequence[str], width: int | None, separator: str = "   ") -> Text:
+    """`title = value` items on as few lines as fit, never breaking inside an item."""
+    lines: list[str] = []
+    for item in items:
+        if lines and (width is None or cell_len(lines[-1] + separator + item) <= width):
+            lines[-1] += separator + item
+        else:
+            lines.append(item)
+    return Text("\n".join(lines))

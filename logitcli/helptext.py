@@ -1,0 +1,118 @@
+"""What each command's --help says first: what it computes, examples to copy, and what its input is.
+
+Kept apart from cli.py so the commands stay short. Typer reads help text as rich markup, so `[` is escaped
+here (without importing rich: `--help` of a number command should stay as quick as the command). Every
+paragraph is one line: the help wraps it to the terminal, while the example lines keep their own breaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODEL_POINTER = "Images run the model first; its options: `logitcli logits --help`."
+
+
+@dataclass(frozen=True)
+class Help:
+    """`summary` and each example (a command to copy) fit one line of an 80-column terminal."""
+
+    summary: str
+    examples: tuple[str, ...]
+    input: str
+    more: str = ""
+    model_pointer: bool = True
+
+
+HELP: dict[str, Help] = {
+    "sigmoid": Help(
+        'sigmoid(x) = 1 / (1 + exp(-x)), each logit on its own: "is this a car?".',
+        (
+            "logitcli sigmoid -0.1522",
+            "echo '-1000 0 1000' | logitcli sigmoid --json",
+            "logitcli sigmoid sample_data/chelsea.png -k 3",
+        ),
+        "Input: logits (numbers, a JSON array, a file or stdin), each turned into a score on its own.",
+    ),
+    "softmax": Help(
+        'softmax(x)_i = exp(x_i) / Σ_j exp(x_j): scores summing to 1, "which one?"',
+        (
+            "logitcli softmax 0.02 -2.49 1.25",
+            "echo '2 1 0.1' | logitcli softmax -T 0.5 --json",
+            "logitcli softmax sample_data/coffee.png",
+        ),
+        "Input: logits, one row per example (numbers, a JSON array, a file or stdin), or images.",
+    ),
+    "nll": Help(
+        "Negative log-likelihood (F.nll_loss): pick the target's entry and negate it.",
+        (
+            "logitcli nll '[[-0.4, -1.2, -2.3]]' --targets 0",
+            "logitcli softmax -f sample_data/bear_logits.json | logitcli nll -t 1,0,2,0,2",
+        ),
+        "Input: log-probabilities, one row per example. Piped from `softmax` it takes the probabilities, "
+        "as the article does, and says why that is not yet a loss.",
+        model_pointer=False,
+    ),
+    "xent": Help(
+        "Cross-entropy as F.cross_entropy, in four steps: logits → softmax → log → nll.",
+        (
+            "logitcli xent 2 1 0.1 --targets 0",
+            "logitcli xent -f sample_data/bear_logits.json --targets 1,0,2,0,2 -r none",
+            "logitcli xent sample_data/ --targets sample_data/labels.csv",
+        ),
+        "Input: logits (numbers, a JSON array, a file or stdin) or images. Targets: class indices or "
+        "names, class probabilities of the logits' shape, or a labels file (file,class).",
+    ),
+    "bce": Help(
+        "Binary cross-entropy as F.binary_cross_entropy_with_logits: each class alone.",
+        (
+            "logitcli bce -0.1522 --targets 1",
+            "logitcli bce '[[1.2, -0.3, 2.0]]' --targets '[[1, 0, 1]]' --pos-weight 2,1,1",
+            "echo '0.5 -1' | logitcli bce --targets 1,0 --json",
+        ),
+        "Input: logits, each its own yes/no question; targets: one 0/1 (or probability) per logit.",
+    ),
+    "logits": Help(
+        "Run a timm model on images (or random input) and show its logits.",
+        (
+            "logitcli logits sample_data/chelsea.png",
+            "logitcli logits sample_data/ --json | logitcli softmax --json",
+            "logitcli logits --random-input 2 -m resnet18 --weights random --seed 0",
+        ),
+        "Input: image files, folders (searched recursively) and globs. With no weights given, the bundled "
+        "ImageNet EfficientNet-Lite0 runs offline.",
+        model_pointer=False,
+    ),
+    "explain": Help(
+        "The article as a guided tour: prose, then the numbers, then what to notice.",
+        (
+            "logitcli explain --section softmax --lang ja",
+            "echo '-0.2 1.3 0.7' | logitcli explain --targets 1",
+            "logitcli explain sample_data/coffee.png --pager",
+        ),
+        "Input: nothing (the article's own examples), or logits or images (and --targets) to walk the same "
+        "tour on yours. Plain text when piped; --json gives the tour as data, --save FILE keeps it as a page.",
+    ),
+    "models": Help(
+        "List timm's models matching PATTERN; bundled (offline) weights are marked.",
+        ("logitcli models 'efficientnet_lite*'", "logitcli models resnet --json"),
+        "Input: a wildcard pattern; a plain word matches anywhere in the name.",
+        model_pointer=False,
+    ),
+}
+
+
+def markup_escape(text: str) -> str:
+    """rich markup reads `[...]` as a style; a backslash keeps the bracket."""
+    return text.replace("[", "\\[")
+
+
+def command_help(name: str) -> str:
+    """The --help text of one command: summary, examples, input, and where the model options are."""
+    entry = HELP[name]
+    examples = "\n".join(f"  {line}" for line in entry.examples)
+    paragraphs = [entry.summary, f"Examples:\n{examples}", entry.input]
+    if entry.more:
+        paragraphs.append(entry.more)
+    if entry.model_pointer:
+        paragraphs.append(MODEL_POINTER)
+    return "\n\n".join(markup_escape(p) for p in paragraphs)
