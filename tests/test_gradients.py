@@ -322,3 +322,52 @@ def test_descent_needs_a_gradient():
     calc: Calculation = S.cross_entropy(np.zeros((1, 2)), np.array([0]))
     with pytest.raises(ValueError, match="gradient"):
         S.descend(calc, np.zeros((1, 2)), 0.1, lambda z: calc)
+
+
+# ----------------------------------------------------------------------------------------------- torch_check
+
+
+def test_check_gradient_covers_every_loss_and_option(torch):
+    from logitcli.torch_check import check_gradient
+
+    x = np.array([[0.1752, 0.0539, -0.0581], [0.0544, 0.0642, 0.0782], [0.3230, np.inf, 0.1941]])
+    t = np.array([1, IGNORE, 2])
+    w = np.array([1.0, 0.0, 2.0])
+    q = S.softmax_rows(np.nan_to_num(x, posinf=1.0)[:, ::-1])
+    y = (x > 0.1).astype(float)
+    log_p = S.log_softmax_rows(x)
+    cases = [
+        (S.sigmoid, S.sigmoid_grad, x, None, {}),
+        (S.cross_entropy, S.cross_entropy_grad, x, t, {"weight": w, "label_smoothing": 0.1}),
+        (S.cross_entropy, S.cross_entropy_grad, x, q, {"weight": w, "reduction": "sum"}),
+        (S.nll, S.nll_grad, log_p, t, {"weight": w, "reduction": "none"}),
+        (S.binary_cross_entropy, S.binary_cross_entropy_grad, x, y, {"weight": w, "pos_weight": w[::-1]}),
+    ]
+    for loss, gradient, values, targets, options in cases:
+        args = (values,) if targets is None else (values, targets)
+        calc = S.with_gradient(loss(*args, **options), gradient(*args, **options))
+        found = check_gradient(calc, values, targets, **options)
+        assert found is not None and found.matches, (calc.command, found)
+        assert found.function.startswith("torch.autograd.grad(torch.")
+
+
+def test_check_gradient_reports_a_difference(torch):
+    from logitcli.torch_check import check_gradient
+
+    x, t = np.array([[2.0, 1.0, 0.1]]), np.array([0])
+    calc = S.with_gradient(S.cross_entropy(x, t), S.cross_entropy_grad(x, t))
+    found = check_gradient(calc, x, t, label_smoothing=0.5)  # not the call the gradient was made for
+    assert found is not None and not found.matches and found.max_abs_diff > 0.1
+
+
+def test_check_gradient_is_none_without_torch(monkeypatch):
+    import sys
+
+    from logitcli.torch_check import check_gradient
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    x, t = np.array([[2.0, 1.0]]), np.array([0])
+    calc = S.with_gradient(S.cross_entropy(x, t), S.cross_entropy_grad(x, t))
+    assert check_gradient(calc, x, t) is None
+    with pytest.raises(ValueError, match="without its gradient"):
+        check_gradient(S.cross_entropy(x, t), x, t)
