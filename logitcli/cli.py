@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -145,13 +146,62 @@ def _checked(
     found = check(calc, batch.values, targets, **options)
     if found is None:
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
-    record = {"function": found.function, "max_abs_diff": found.max_abs_diff, "matches": found.matches}
+    record: dict[str, Any] = {"function": found.function, "max_abs_diff": found.max_abs_diff, "matches": found.matches}
+    if calc.grad is not None:
+        from logitcli.torch_check import check_gradient
+
+        grad = check_gradient(calc, batch.values, targets, **options)
+        assert grad is not None  # torch imported fine just above
+        record["grad"] = {"function": grad.function, "max_abs_diff": grad.max_abs_diff, "matches": grad.matches}
     return replace(calc, details={**calc.details, "torch_check": record})
+
+
+def _check_lr(lr: float | None, grad: bool) -> None:
+    """--lr is one step along the gradient: it needs --grad and a positive step size."""
+    if lr is None:
+        return
+    if not grad:
+        raise InputError("--lr takes one step of gradient descent and needs the gradient: add --grad")
+    if not (math.isfinite(lr) and lr > 0):
+        raise InputError(f"--lr must be a positive number, e.g. --lr 0.5; got {lr:g}")
+
+
+def _with_gradient(
+    calc: steps.Calculation,
+    x: np.ndarray,
+    lr: float | None,
+    gradient: Callable[..., steps.Gradient],
+    loss: Callable[..., steps.Calculation],
+    options: dict[str, Any],
+) -> steps.Calculation:
+    """--grad: the gradient's steps join the loss's; --lr: one descent step, and the same loss there."""
+    calc = steps.with_gradient(calc, _run_step(gradient, x, **options))
+    if lr is None:
+        return calc
+    return replace(calc, descent=steps.descend(calc, x, lr, lambda z: loss(z, **options)))
 
 
 Targets = Annotated[
     str | None,
     typer.Option("--targets", "-t", help="Class indices (2,0,1), class names, a JSON array, or a labels file."),
+]
+GRADIENT = "Gradient"
+Grad = Annotated[
+    bool,
+    typer.Option(
+        "--grad",
+        help="Also the gradient of the loss with respect to the input, step by step, as torch.autograd gives it "
+        "(for --reduction none: of the summed losses); --check compares it with autograd too.",
+        rich_help_panel=GRADIENT,
+    ),
+]
+LearningRate = Annotated[
+    float | None,
+    typer.Option(
+        "--lr",
+        help="With --grad: one step of gradient descent on the input, x - LR·grad, and the loss after it.",
+        rich_help_panel=GRADIENT,
+    ),
 ]
 
 
@@ -160,10 +210,28 @@ Targets = Annotated[
 
 @app.command(cls=NumberCommand)
 @shared_options()
-def sigmoid(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
+def sigmoid(
+    values: opt.Values = None,
+    file: opt.File = None,
+    grad: Annotated[
+        bool,
+        typer.Option(
+            "--grad",
+            help="Also the derivative sigmoid(x)·(1 - sigmoid(x)) of each logit, and how it vanishes for large |x| "
+            "(the sigmoid is not a loss, so there is no --lr here: see bce --grad --lr).",
+            rich_help_panel=GRADIENT,
+        ),
+    ] = False,
+    *,
+    out: Output,
+    model: ModelArgs,
+) -> None:
     """sigmoid(x) = 1 / (1 + exp(-x)), each logit on its own: "is this a car?"."""
     batch = load_batch(values, file, model, out)
-    emit_calculation(_checked(out.check, steps.sigmoid(batch.values), batch), batch, out)
+    calc = steps.sigmoid(batch.values)
+    if grad:
+        calc = steps.with_gradient(calc, steps.sigmoid_grad(batch.values))
+    emit_calculation(_checked(out.check, calc, batch), batch, out)
 
 
 @app.command(cls=NumberCommand)
@@ -192,6 +260,8 @@ def nll(
     weight: opt.ClassWeight = None,
     ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
+    grad: Grad = False,
+    lr: LearningRate = None,
     *,
     out: Output,
     model: ModelArgs,
@@ -202,10 +272,14 @@ def nll(
     article does, and says why that is not yet a loss.
     """
     _check_reduction(reduction)
+    _check_lr(lr, grad)
     batch = load_batch(values, file, model, out, source="result")
     target_array = parse_class_targets(_require_targets(targets, "nll"), batch, ignore_index=ignore_index)
     class_weight = parse_weights(weight, "--weight")
-    calc = _run_step(steps.nll, batch.values, target_array, class_weight, ignore_index, reduction)
+    options = {"targets": target_array, "weight": class_weight, "ignore_index": ignore_index, "reduction": reduction}
+    calc = _run_step(steps.nll, batch.values, **options)
+    if grad:
+        calc = _with_gradient(calc, batch.values, lr, steps.nll_grad, steps.nll, options)
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
@@ -219,6 +293,8 @@ def xent(
     ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
     label_smoothing: Annotated[float, typer.Option("--label-smoothing", help="Mix in a uniform target, 0..1.")] = 0.0,
+    grad: Grad = False,
+    lr: LearningRate = None,
     *,
     out: Output,
     model: ModelArgs,
@@ -230,6 +306,7 @@ def xent(
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise InputError(f"--label-smoothing must be in [0, 1], got {label_smoothing:g}")
+    _check_lr(lr, grad)
     batch = load_batch(values, file, model, out)
     target_array = parse_class_targets(
         _require_targets(targets, "xent"), batch, allow_soft=True, ignore_index=ignore_index
@@ -237,9 +314,16 @@ def xent(
     if target_array.ndim == 2 and ignore_index != steps.DEFAULT_IGNORE_INDEX:
         raise InputError("--ignore-index applies to class-index targets, not to class probabilities")
     class_weight = parse_weights(weight, "--weight")
-    calc = _run_step(
-        steps.cross_entropy, batch.values, target_array, class_weight, ignore_index, reduction, label_smoothing
-    )
+    options = {
+        "targets": target_array,
+        "weight": class_weight,
+        "ignore_index": ignore_index,
+        "reduction": reduction,
+        "label_smoothing": label_smoothing,
+    }
+    calc = _run_step(steps.cross_entropy, batch.values, **options)
+    if grad:
+        calc = _with_gradient(calc, batch.values, lr, steps.cross_entropy_grad, steps.cross_entropy, options)
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
@@ -256,19 +340,26 @@ def bce(
         str | None, typer.Option("--pos-weight", help="Weight of the positive term, one per class.")
     ] = None,
     reduction: opt.Reduction = "mean",
+    grad: Grad = False,
+    lr: LearningRate = None,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
     """Binary cross-entropy with logits, as F.binary_cross_entropy_with_logits: each class on its own."""
     _check_reduction(reduction)
+    _check_lr(lr, grad)
     batch = load_batch(values, file, model, out)
     if targets is None:
         raise InputError("bce needs --targets: one 0/1 (or probability) per logit, e.g. --targets 1,0,1")
     y = parse_binary_targets(targets, batch)
     w = parse_weights(weight, "--weight")
     pw = parse_weights(pos_weight, "--pos-weight")
-    calc = _run_step(steps.binary_cross_entropy, batch.values, y, w, pw, reduction)
+    options = {"targets": y, "weight": w, "pos_weight": pw, "reduction": reduction}
+    calc = _run_step(steps.binary_cross_entropy, batch.values, **options)
+    if grad:
+        gradient, loss = steps.binary_cross_entropy_grad, steps.binary_cross_entropy
+        calc = _with_gradient(calc, batch.values, lr, gradient, loss, options)
     emit_calculation(_checked(out.check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
 
 

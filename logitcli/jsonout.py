@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 
 from logitcli.batch import Batch
-from logitcli.steps import Calculation, Step
+from logitcli.steps import Calculation, Descent, Step
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -72,7 +72,21 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
         yield "steps", [_step_document(step, batch.one_example) for step in calc.steps]
     result = calc.result
     yield "result", shaped(result, batch.one_example) if isinstance(result, np.ndarray) else result
+    if calc.grad is not None:
+        yield "grad", shaped(calc.grad, batch.one_example)
+    if calc.descent is not None:
+        yield "descent", _descent_document(calc.descent, batch.one_example)
     yield "notes", list(calc.notes)
+
+
+def _descent_document(descent: Descent, one_example: bool) -> dict[str, Any]:
+    """--lr: the step size, the input after one step (shaped as the input) and the loss there."""
+    loss = descent.loss_after
+    return {
+        "lr": descent.lr,
+        "logits": shaped(descent.after, one_example),
+        "loss": shaped(loss, one_example) if isinstance(loss, np.ndarray) else loss,
+    }
 
 
 def _step_document(step: Step, one_example: bool) -> dict[str, Any]:
@@ -116,9 +130,24 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
             record["steps"] = [{"name": s.name, "values": s.values[row]} for s in calc.steps if s.per != "batch"]
         if per_example_result:
             record["result"] = result[row]
+        if calc.grad is not None:
+            record["grad"] = calc.grad[row]
+        if calc.descent is not None:
+            record["descent"] = _descent_row(calc.descent, row)
         yield record
     if not per_example_result:
-        yield {"command": calc.command, "summary": True, **calc.details, "result": result}
+        summary = {"command": calc.command, "summary": True, **calc.details, "result": result}
+        if calc.descent is not None:
+            summary["descent"] = {"lr": calc.descent.lr, "loss": calc.descent.loss_after}
+        yield summary
+
+
+def _descent_row(descent: Descent, row: int) -> dict[str, Any]:
+    """One example's part of the descent step; its loss too when the losses are per example."""
+    record: dict[str, Any] = {"lr": descent.lr, "logits": descent.after[row]}
+    if isinstance(descent.loss_after, np.ndarray) and descent.loss_after.ndim >= 1:
+        record["loss"] = descent.loss_after[row]
+    return record
 
 
 def logits_document(batch: Batch) -> dict[str, Any]:

@@ -85,6 +85,13 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
             calc, batch, precision=out.precision, top_k=out.top_k, max_rows=_max_rows(console)
         ):
             console.print(part)
+        if calc.descent is not None:
+            from logitcli.render import descent_renderables
+
+            for part in descent_renderables(
+                calc.descent, batch, precision=out.precision, top_k=out.top_k, max_rows=_max_rows(console)
+            ):
+                console.print(part)
     sys.stdout.buffer.flush()
     out.finish()
 

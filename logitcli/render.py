@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from logitcli.batch import Batch
-from logitcli.steps import Calculation, Step
+from logitcli.steps import Calculation, Descent, Step, descent_calculation
 
 BAR_WIDTH = 10
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -206,6 +206,12 @@ def _batch_lines(calc: Calculation, precision: int) -> list[RenderableType]:
         verdict = "matches" if check["matches"] else "DIFFERS from"
         style = "green" if check["matches"] else "bold red"
         lines.append(Text(f"{verdict} {check['function']}, max difference {check['max_abs_diff']:.1e}", style=style))
+    grad_check = check.get("grad") if check else None
+    if grad_check:
+        verdict = "gradient matches" if grad_check["matches"] else "gradient DIFFERS from"
+        style = "green" if grad_check["matches"] else "bold red"
+        text = f"{verdict} {grad_check['function']}, max difference {grad_check['max_abs_diff']:.1e}"
+        lines.append(Text(text, style=style))
     return lines
 
 
@@ -276,3 +282,18 @@ def _logits_matrix(batch: Batch, title: str, precision: int, max_rows: int) -> l
 
 def group(parts: list[RenderableType]) -> Group:
     return Group(*parts)
+
+
+def descent_renderables(
+    descent: Descent, batch: Batch, *, precision: int = 4, top_k: int | None = None, max_rows: int = 20
+) -> list[RenderableType]:
+    """--lr: the old input, the gradient and the new input per class, as ordinary step tables; then the
+    loss before and after the step (per example for reduction none, in the tables)."""
+    calc = descent_calculation(descent)
+    parts: list[RenderableType] = [Text(f"one step of gradient descent, lr = {descent.lr:g}", style="bold")]
+    parts.extend(calculation_renderables(calc, batch, precision=precision, top_k=top_k, max_rows=max_rows))
+    if not isinstance(descent.loss_before, np.ndarray):
+        before = format_number(float(descent.loss_before), precision)
+        after = format_number(float(descent.loss_after), precision)
+        parts.append(Text(f"{descent.reduction} loss {before} → {after}", style="bold"))
+    return parts

@@ -40,6 +40,8 @@ NUMBER_COMMANDS = [
     ["nll", "[[-0.1, -2.3]]", "--targets", "0"],
     ["xent", "2", "1", "0.1", "--targets", "0", "--label-smoothing", "0.1"],
     ["bce", "0.3", "-1", "--targets", "1,0"],
+    ["xent", "2", "1", "0.1", "--targets", "0", "--weight", "1,2,1", "--grad", "--lr", "0.5"],
+    ["sigmoid", "-10", "0", "10", "--grad"],
 ]
 
 
