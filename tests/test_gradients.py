@@ -371,3 +371,32 @@ def test_check_gradient_is_none_without_torch(monkeypatch):
     assert check_gradient(calc, x, t) is None
     with pytest.raises(ValueError, match="without its gradient"):
         check_gradient(S.cross_entropy(x, t), x, t)
+
+
+@SETTINGS
+@given(data=st.data(), reduction=reductions)
+def test_bce_on_probabilities_grad_is_autograds(torch, data, reduction):
+    """The hook for `bce --probs`: F.binary_cross_entropy's gradient, p = 0 and 1 included (PyTorch's 1e-12 floor)."""
+    n, c = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5))
+    unit = st.sampled_from([0.0, 1.0, 0.5]) | st.floats(0.0, 1.0)
+    p = data.draw(hnp.arrays(np.float64, (n, c), elements=unit))
+    y = data.draw(hnp.arrays(np.float64, (n, c), elements=unit))
+    w = data.draw(st.none() | hnp.arrays(np.float64, (c,), elements=st.floats(0.0, 5.0)))
+    ours = S.binary_cross_entropy_probs_grad(p, y, w, reduction)
+    theirs = autograd(
+        torch,
+        torch.nn.functional.binary_cross_entropy,
+        p,
+        tensor(torch, y),
+        weight=tensor(torch, w),
+        reduction=reduction,
+    )
+    same(ours.values, theirs)
+
+
+def test_bce_on_probabilities_times_the_sigmoid_slope_is_the_with_logits_gradient():
+    x = np.array([[-3.0, 0.5, 2.0]])
+    y = np.array([[1.0, 0.0, 0.3]])
+    p = S.stable_sigmoid(x)
+    chained = S.binary_cross_entropy_probs_grad(p, y).values * S.sigmoid_grad(x).values
+    np.testing.assert_allclose(chained, S.binary_cross_entropy_grad(x, y).values, rtol=1e-12)

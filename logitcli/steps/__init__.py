@@ -15,7 +15,7 @@ gradient function (`*_grad`), returning a `Gradient` (see `gradient`) that `with
 the loss's Calculation.
 """
 
-from logitcli.steps.bce import binary_cross_entropy, binary_cross_entropy_grad
+from logitcli.steps.bce import binary_cross_entropy, binary_cross_entropy_grad, binary_cross_entropy_probs_grad
 from logitcli.steps.calculation import (
     DEFAULT_IGNORE_INDEX,
     REDUCTIONS,
@@ -42,6 +42,7 @@ __all__ = [
     "Step",
     "binary_cross_entropy",
     "binary_cross_entropy_grad",
+    "binary_cross_entropy_probs_grad",
     "check_reduction",
     "cross_entropy",
     "cross_entropy_grad",

@@ -114,3 +114,48 @@ def binary_cross_entropy_grad(
     last = steps.pop()
     steps.append(last if last.name == "grad" else grad_step(last.values, last.formula))
     return Gradient(tuple(steps), grad)
+
+
+#: PyTorch's floor under p·(1 - p) in binary_cross_entropy's backward, so p = 0 or 1 gives a finite gradient.
+#: It is a C++ float there (1e-12 rounded to float32), hence the cast.
+PROBS_GRAD_EPSILON = float(np.float32(1e-12))
+
+
+def binary_cross_entropy_probs_grad(
+    probs: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None = None,
+    reduction: str = "mean",
+) -> Gradient:
+    """∂L/∂p of PyTorch's binary_cross_entropy on probabilities: w · (p - y) / max(p·(1 - p), 1e-12) / N.
+
+    The gradient `bce --probs` needs (the command is the CLI's to wire). Dividing by p·(1 - p) is the
+    sigmoid's slope undone: times σ'(x) = p·(1 - p) it is σ(x) - y again, the with-logits gradient.
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    check_reduction(reduction)
+    if y.shape != p.shape:
+        raise ValueError(
+            f"targets have {y.size} value(s) but there are {p.size} probabilities: "
+            "bce needs one 0/1 (or probability) target per probability"
+        )
+    if (y < 0).any() or (y > 1).any():
+        raise ValueError("bce targets must be 0, 1 or probabilities in between")
+    with quiet():
+        slope = np.maximum((1.0 - p) * p, PROBS_GRAD_EPSILON)
+        grad = (p - y) / slope
+        steps = [
+            Step("grad_difference", "p - y", p - y, "p - y"),
+            Step("grad_slope", "p·(1-p)", slope, f"max(p·(1 - p), {PROBS_GRAD_EPSILON:g}): the sigmoid's slope"),
+            Step("grad_ratio", "(p-y)/(p(1-p))", grad, "(p - y) / (p·(1 - p))"),
+        ]
+        if weight is not None:
+            grad = grad * _broadcast_weight(weight, p.shape, "--weight")
+            steps.append(Step("grad_weighted", "w·(…)", grad, "w · (p - y) / (p·(1 - p))"))
+        if reduction == "mean":
+            grad = grad / np.float64(p.size)
+            steps.append(grad_step(grad, f"/ {p.size}: the mean's denominator (number of probabilities)", "∂L/∂p"))
+    last = steps.pop()
+    steps.append(last if last.name == "grad" else grad_step(last.values, last.formula, "∂L/∂p"))
+    return Gradient(tuple(steps), grad)
