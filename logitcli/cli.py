@@ -410,7 +410,7 @@ def explain(
     file: opt.File = None,
     targets: Targets = None,
     section: Annotated[
-        str | None, typer.Option("--section", "-s", help="One part: logits, sigmoid, softmax, nll or xent.")
+        str | None, typer.Option("--section", "-s", help="One part: logits, sigmoid, softmax, nll, xent or grad.")
     ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="en or ja (default: from the locale).")] = None,
     pager: Annotated[bool, typer.Option("--pager", help="Page the tour on a terminal.")] = False,

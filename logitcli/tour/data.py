@@ -66,6 +66,7 @@ class Curve:
     ys: np.ndarray
     marks: tuple[Mark, ...] = ()
     clipped_note: str = ""
+    y_range: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ Block = Prose | CalcTable | Check | Curve | Bars | Comparison
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent)."""
+    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent, grad)."""
 
     id: str
     title: str

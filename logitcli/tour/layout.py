@@ -92,7 +92,7 @@ def _calc_table(block: CalcTable, precision: int) -> RenderableType:
 
 
 def _curve(curve: Curve, precision: int) -> RenderableType:
-    lines = ascii_curve(curve.xs, curve.ys, [(m.x, m.y) for m in curve.marks])
+    lines = ascii_curve(curve.xs, curve.ys, [(m.x, m.y) for m in curve.marks], y_range=curve.y_range)
     parts: list[RenderableType] = [Text(curve.caption, style="bold"), Text("\n".join(lines), no_wrap=True)]
     for mark in curve.marks:
         point = f"({format_number(mark.x, precision)}, {format_number(mark.y, precision)})"
