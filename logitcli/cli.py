@@ -9,8 +9,9 @@ from __future__ import annotations
 import io
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -22,7 +23,7 @@ from logitcli.clickparts import LogitcliGroup, NumberCommand, stdout_can_show
 from logitcli.diagnosis import diagnose, upstream_notes
 from logitcli.errors import InputError, RunError
 from logitcli.helptext import command_help
-from logitcli.inputs import Source, parse_text, resolve_batch
+from logitcli.inputs import Source, parse_text, resolve_batch, stdin_text
 from logitcli.options import ModelArgs, shared_options
 from logitcli.output import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
 from logitcli.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
@@ -147,13 +148,26 @@ def _checked(
     calc = _diagnosed(calc, batch)
     if not enabled:
         return calc
-    from logitcli.torch_check import check, describe
+    from logitcli.torch_check import absolute_tolerance, check, describe
 
     torch_targets = None if targets is None else batch.shaped(targets)
     found = check(calc, batch.original(), torch_targets, result=batch.shaped(calc.result), **options)
     if found is None:
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
     record = {key: value for key, value in describe(found, found.function).items() if key != "torch"}
+    if calc.grad is not None:
+        from logitcli.torch_check import check_gradient
+
+        grad = check_gradient(
+            calc,
+            batch.original(),
+            torch_targets,
+            grad=batch.shaped(calc.grad),
+            atol=absolute_tolerance(calc),
+            **options,
+        )
+        assert grad is not None  # torch imported fine just above
+        record["grad"] = {key: value for key, value in describe(grad, grad.function).items() if key != "torch"}
     return replace(calc, details={**calc.details, "torch_check": record})
 
 
@@ -165,9 +179,49 @@ def _diagnosed(calc: steps.Calculation, batch: Batch) -> steps.Calculation:
     return replace(calc, notes=calc.notes + found) if found else calc
 
 
+def _check_lr(lr: float | None, grad: bool) -> None:
+    """--lr is one step along the gradient: it needs --grad and a positive step size."""
+    if lr is None:
+        return
+    if not grad:
+        raise InputError("--lr takes one step of gradient descent and needs the gradient: add --grad")
+    if not (math.isfinite(lr) and lr > 0):
+        raise InputError(f"--lr must be a positive number, e.g. --lr 0.5; got {lr:g}")
+
+
+def _with_gradient(
+    calc: steps.Calculation,
+    x: np.ndarray,
+    lr: float | None,
+    gradient: Callable[..., steps.Gradient],
+    loss: Callable[..., steps.Calculation],
+    options: dict[str, Any],
+) -> steps.Calculation:
+    """--grad: the gradient's steps join the loss's; --lr: one descent step, and the same loss there."""
+    calc = steps.with_gradient(calc, _run_step(gradient, x, **options))
+    if lr is None:
+        return calc
+
+    def loss_after_the_step(stepped: np.ndarray) -> steps.Calculation:
+        try:
+            return loss(stepped, **options)
+        except ValueError as error:  # e.g. --probs: a probability pushed outside [0, 1]
+            raise InputError(f"after one step with --lr {lr:g}, {error}: try a smaller --lr") from None
+
+    return replace(calc, descent=steps.descend(calc, x, lr, loss_after_the_step))
+
+
 Targets = Annotated[
     str | None,
     typer.Option("--targets", "-t", metavar="T", help="Indices, names, JSON, labels file."),
+]
+Grad = Annotated[
+    bool,
+    typer.Option("--grad", help="Also ∂loss/∂input, step by step."),
+]
+LearningRate = Annotated[
+    float | None,
+    typer.Option("--lr", metavar="LR", help="With --grad: one step, x - LR·grad.", show_default=False),
 ]
 
 
@@ -176,10 +230,26 @@ Targets = Annotated[
 
 @app.command(cls=NumberCommand, help=command_help("sigmoid"))
 @shared_options()
-def sigmoid(values: opt.Values = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
+def sigmoid(
+    values: opt.Values = None,
+    file: opt.File = None,
+    grad: Annotated[
+        bool,
+        typer.Option(
+            "--grad",
+            help="Also the derivative σ(x)·(1 - σ(x)) per logit.",
+        ),
+    ] = False,
+    *,
+    out: Output,
+    model: ModelArgs,
+) -> None:
     """Each logit on its own through the sigmoid (the help text is in helptext.py)."""
     batch = load_batch(values, file, model, out)
-    emit_calculation(_checked(out.check, steps.sigmoid(batch.values), batch), batch, out)
+    calc = steps.sigmoid(batch.values)
+    if grad:
+        calc = steps.with_gradient(calc, steps.sigmoid_grad(batch.values))
+    emit_calculation(_checked(out.check, calc, batch), batch, out)
 
 
 @app.command(cls=NumberCommand, help=command_help("softmax"))
@@ -211,6 +281,8 @@ def nll(
     weight: opt.ClassWeight = None,
     ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",
+    grad: Grad = False,
+    lr: LearningRate = None,
     *,
     out: Output,
     model: ModelArgs,
@@ -218,10 +290,14 @@ def nll(
     """F.nll_loss: reads `result` first from piped JSON, so `softmax | nll` replays the article's lesson."""
     _check_reduction(reduction)
     check_ignore_index(ignore_index)
+    _check_lr(lr, grad)
     batch = load_batch(values, file, model, out, source="result")
     target_array = parse_class_targets(_require_targets(targets, "nll"), batch, ignore_index=ignore_index)
     class_weight = parse_weights(weight, "--weight")
-    calc = _run_step(steps.nll, batch.values, target_array, class_weight, ignore_index, reduction)
+    options = {"targets": target_array, "weight": class_weight, "ignore_index": ignore_index, "reduction": reduction}
+    calc = _run_step(steps.nll, batch.values, **options)
+    if grad:
+        calc = _with_gradient(calc, batch.values, lr, steps.nll_grad, steps.nll, options)
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
@@ -238,6 +314,8 @@ def xent(
         float,
         typer.Option("--label-smoothing", metavar="E", help="Mix in a uniform target, 0..1.", show_default=False),
     ] = 0.0,
+    grad: Grad = False,
+    lr: LearningRate = None,
     *,
     out: Output,
     model: ModelArgs,
@@ -247,14 +325,22 @@ def xent(
     check_ignore_index(ignore_index)
     if label_smoothing > 1.0:
         raise InputError(f"--label-smoothing must be at most 1 (PyTorch refuses more), got {label_smoothing:g}")
+    _check_lr(lr, grad)
     batch = load_batch(values, file, model, out)
     target_array = parse_class_targets(
         _require_targets(targets, "xent"), batch, allow_soft=True, ignore_index=ignore_index
     )
     class_weight = parse_weights(weight, "--weight")
-    calc = _run_step(
-        steps.cross_entropy, batch.values, target_array, class_weight, ignore_index, reduction, label_smoothing
-    )
+    options = {
+        "targets": target_array,
+        "weight": class_weight,
+        "ignore_index": ignore_index,
+        "reduction": reduction,
+        "label_smoothing": label_smoothing,
+    }
+    calc = _run_step(steps.cross_entropy, batch.values, **options)
+    if grad:
+        calc = _with_gradient(calc, batch.values, lr, steps.cross_entropy_grad, steps.cross_entropy, options)
     emit_calculation(_checked(out.check, calc, batch, target_array, weight=class_weight), batch, out)
 
 
@@ -276,14 +362,17 @@ def bce(
     reduction: opt.Reduction = "mean",
     probs: Annotated[
         bool,
-        typer.Option("--probs", help="The input is probabilities: F.binary_cross_entropy (no --pos-weight)."),
+        typer.Option("--probs", help="Input is probabilities: F.binary_cross_entropy."),
     ] = False,
+    grad: Grad = False,
+    lr: LearningRate = None,
     *,
     out: Output,
     model: ModelArgs,
 ) -> None:
     """F.binary_cross_entropy_with_logits: each logit its own yes/no question (F.binary_cross_entropy with --probs)."""
     _check_reduction(reduction)
+    _check_lr(lr, grad)
     if probs and pos_weight is not None:
         raise InputError(
             "--pos-weight does not go with --probs: PyTorch's binary_cross_entropy has no pos_weight "
@@ -295,14 +384,18 @@ def bce(
     y = parse_binary_targets(targets, batch)
     w = _broadcast_weight(parse_weights(weight, "--weight"), batch, "--weight")
     if probs:
-        calc = _run_step(steps.binary_cross_entropy_probs, batch.values, y, _rows(w, batch), reduction=reduction)
-        emit_calculation(_checked(out.check, calc, batch, y, weight=w), batch, out)
-        return
-    pw = _broadcast_weight(parse_weights(pos_weight, "--pos-weight"), batch, "--pos-weight")
-    calc = _run_step(
-        steps.binary_cross_entropy, batch.values, y, _rows(w, batch), _rows(pw, batch), reduction=reduction
-    )
-    emit_calculation(_checked(out.check, calc, batch, y, weight=w, pos_weight=pw), batch, out)
+        options = {"targets": y, "weight": _rows(w, batch), "reduction": reduction}
+        loss, gradient = steps.binary_cross_entropy_probs, steps.binary_cross_entropy_probs_grad
+        given = {"weight": w}
+    else:
+        pw = _broadcast_weight(parse_weights(pos_weight, "--pos-weight"), batch, "--pos-weight")
+        options = {"targets": y, "weight": _rows(w, batch), "pos_weight": _rows(pw, batch), "reduction": reduction}
+        loss, gradient = steps.binary_cross_entropy, steps.binary_cross_entropy_grad
+        given = {"weight": w, "pos_weight": pw}
+    calc = _run_step(loss, batch.values, **options)
+    if grad:
+        calc = _with_gradient(calc, batch.values, lr, gradient, loss, options)
+    emit_calculation(_checked(out.check, calc, batch, y, **given), batch, out)
 
 
 def _broadcast_weight(weight: np.ndarray | None, batch: Batch, option: str) -> np.ndarray | None:
@@ -368,7 +461,7 @@ def explain(
             "--section",
             "-s",
             metavar="PART",
-            help="One part: logits, sigmoid, softmax, nll or xent.",
+            help="One part: logits, sigmoid, softmax, nll, xent or grad.",
             autocompletion=opt.choices(opt.SECTION_CHOICES),
         ),
     ] = None,
@@ -394,7 +487,7 @@ def explain(
     if values or file or model.random_input is not None:
         batch = load_batch(values, file, model, out)
     elif piped_stdin():
-        text = sys.stdin.read()
+        text = stdin_text()
         if text.strip():  # an empty pipe, as from `true |`, leaves the article's examples
             batch = _with_classes(parse_text(text, "stdin"), model)
     target_array = (

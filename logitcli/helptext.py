@@ -56,11 +56,11 @@ HELP: dict[str, Help] = {
         "Cross-entropy as F.cross_entropy, in four steps: logits → softmax → log → nll.",
         (
             "logitcli xent 2 1 0.1 --targets 0",
-            "logitcli xent -f sample_data/bear_logits.json --targets 1,0,2,0,2 -r none",
+            "logitcli xent -f sample_data/bear_logits.json -t 1,0,2,0,2 --grad --lr 1",
             "logitcli xent sample_data/ --targets sample_data/labels.csv",
         ),
-        "Input: logits (numbers, a JSON array, a file or stdin) or images. Targets: class indices or "
-        "names, class probabilities of the logits' shape, or a labels file (file,class).",
+        "Input: logits (numbers, JSON, a file, stdin) or images. Targets: class indices or names, "
+        "probabilities of the logits' shape, or a labels file (file,class).",
     ),
     "bce": Help(
         "Binary cross-entropy as F.binary_cross_entropy_with_logits: each class alone.",

@@ -109,9 +109,13 @@ def read_stdin(source: Source = "logits") -> Batch:
             "no input: give numbers (logitcli softmax 1 2 3), a JSON array, --file PATH, image files, "
             "or pipe data on stdin"
         )
+    return parse_text(stdin_text(), "stdin", source)
+
+
+def stdin_text() -> str:
+    """All of stdin as text, decoded by the one rule for files (UTF-8, a byte-order mark dropped)."""
     stream = getattr(sys.stdin, "buffer", None)
-    text = decode_text(stream.read(), "stdin") if stream is not None else sys.stdin.read()
-    return parse_text(text, "stdin", source)
+    return decode_text(stream.read(), "stdin") if stream is not None else sys.stdin.read()
 
 
 def read_file(path_text: str, source: Source = "logits") -> Batch:

@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 
 from logitcli.batch import Batch
-from logitcli.steps import Calculation, Step
+from logitcli.steps import Calculation, Descent, Step
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
@@ -87,7 +87,16 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
     if include_steps:
         yield "steps", [_step_document(step, batch) for step in calc.steps]
     yield "result", shaped(calc.result, batch)
+    if calc.grad is not None:
+        yield "grad", shaped(calc.grad, batch)
+    if calc.descent is not None:
+        yield "descent", _descent_document(calc.descent, batch)
     yield "notes", [note_document(note) for note in calc.notes]
+
+
+def _descent_document(descent: Descent, batch: Batch) -> dict[str, Any]:
+    """--lr: the step size, the input after one step (shaped as the input) and the loss there."""
+    return {"lr": descent.lr, "logits": shaped(descent.after, batch), "loss": shaped(descent.loss_after, batch)}
 
 
 def note_document(note: str) -> dict[str, Any]:
@@ -148,11 +157,17 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
             record["steps"] = [_step_document(s, batch, row) for s in calc.steps if s.per != "batch"]
         if own is not None:
             record["result"] = own[row]
+        if calc.grad is not None:
+            record["grad"] = calc.grad[row]
+        if calc.descent is not None:
+            record["descent"] = _descent_row(calc.descent, row)
         yield record
     if not per_example_result:
         summary: dict[str, Any] = {"command": calc.command, "summary": True, **calc.details}
         if include_steps:
             summary["steps"] = [_step_document(s, batch) for s in calc.steps if s.per == "batch"]
+        if calc.descent is not None:
+            summary["descent"] = {"lr": calc.descent.lr, "loss": calc.descent.loss_after}
         yield summary | {"result": result, "notes": [note_document(note) for note in calc.notes]}
 
 
@@ -162,6 +177,14 @@ def _per_example_loss(calc: Calculation) -> np.ndarray | None:
         if step.name == "loss" and step.per != "batch":
             return step.values
     return None
+
+
+def _descent_row(descent: Descent, row: int) -> dict[str, Any]:
+    """One example's part of the descent step; its loss too when the losses are per example."""
+    record: dict[str, Any] = {"lr": descent.lr, "logits": descent.after[row]}
+    if isinstance(descent.loss_after, np.ndarray) and descent.loss_after.ndim >= 1:
+        record["loss"] = descent.loss_after[row]
+    return record
 
 
 def logits_document(batch: Batch) -> dict[str, Any]:

@@ -29,7 +29,7 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 WEIGHTS_CHOICES = ("auto", "bundled", "hub", "random")
 #: The tour's sections and languages (logitcli.tour.SECTIONS and LANGS; a test keeps them equal), here so
 #: that completing them does not import the tour.
-SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent")
+SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad")
 LANGS = ("en", "ja")
 #: Offered when nothing is typed yet, without importing timm (a few seconds); a prefix asks timm itself.
 COMMON_MODELS = ("resnet18", "resnet50", "efficientnet_b0", "mobilenetv3_large_100", "convnext_tiny")

@@ -224,7 +224,12 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
     def parts(view: View) -> list[RenderableType]:
         from logitcli.render import calculation_renderables
 
-        return calculation_renderables(calc, batch, view)
+        parts = calculation_renderables(calc, batch, view)
+        if calc.descent is not None:
+            from logitcli.render import descent_renderables
+
+            parts += descent_renderables(calc.descent, batch, view)
+        return parts
 
     out.show_tables(parts)
     sys.stdout.flush()

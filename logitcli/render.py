@@ -27,7 +27,7 @@ from rich.text import Text
 
 from logitcli.batch import Batch
 from logitcli.grid import BAR_WIDTH, Column, Fitted, Grid, column_widths, fit, grid_table, packed
-from logitcli.steps import Calculation, Step
+from logitcli.steps import Calculation, Descent, Step, descent_calculation
 
 __all__ = [
     "ALL_CLASSES_UP_TO",
@@ -79,7 +79,7 @@ LABELS: dict[str, str] = {
     "ignored_note": (
         "ignored: an example whose target is the --ignore-index ({index}) has loss 0 and is left out of the mean"
     ),
-    "all_ignored": "every example is ignored, so the mean is 0 / 0 = nan, as in PyTorch",
+    "all_ignored": "(every example is ignored, so the mean is 0 / 0 = nan, as in PyTorch)",
     "top_classes": "top {k} of {n} classes by logit",
     "top_classes_and_target": "top {k} of {n} classes by logit, and the target",
     "more_classes": "--top-k N shows more, --json carries them all",
@@ -90,10 +90,15 @@ LABELS: dict[str, str] = {
     "bars": "bars",
     "list_separator": ", ",
     "clause_separator": "; ",
-    "denominator": "Σ loss / {denominator}: {what}",
+    "denominator": "(Σ loss / {denominator}: {what})",
     "matches": "matches {function} (rtol {rtol}, atol {atol}):",
     "differs": "DIFFERS from {function} (rtol {rtol}, atol {atol}):",
     "check_diff": "max difference {abs} absolute, {rel} relative",
+    "grad_matches": "gradient matches {function} (rtol {rtol}, atol {atol}):",
+    "grad_differs": "gradient DIFFERS from {function} (rtol {rtol}, atol {atol}):",
+    "descent_title": "one step of gradient descent, lr = {lr}",
+    "descent_loss_mean": "mean loss {before} → {after}",
+    "descent_loss_sum": "sum loss {before} → {after}",
     "check_shape": "; shape {shape} but PyTorch's is {torch_shape}",
     "check_places": "; nan/inf in different places",
 }
@@ -133,7 +138,7 @@ class View:
         return self.labels.get(f"step.{step.name}", step.title)
 
     def formula(self, step: Step) -> str:
-        return self.labels.get(f"formula.{step.name}", step.formula)
+        return self.labels.get(f"formula.{step.name}", self.labels.get(step.formula, step.formula))
 
     def class_names(self, batch: Batch) -> list[str]:
         """The batch's class names, else `class 0 .. C-1` in the view's words."""
@@ -401,15 +406,20 @@ def _batch_lines(calc: Calculation, view: View) -> list[RenderableType]:
             what = calc.details.get("denominator_is", "")
             denominator = f"{calc.details['denominator']:g}"
             said = view.word("denominator", denominator=denominator, what=view.word(what)) if what else ""
-            items.append(f"({said or 'Σ loss / ' + denominator})")
+            items.append(said or f"(Σ loss / {denominator})")
             if calc.details["denominator"] == 0 and _ignored(calc).all():
-                items.append(f"({view.word('all_ignored')})")
+                items.append(view.word("all_ignored"))
         lines.append(Text(packed(items, view.width).plain, style="bold"))
     check = calc.details.get("torch_check")
     if check:
         key = "matches" if check["matches"] else "differs"
         style = "green" if check["matches"] else "bold red"
         lines.append(Text(_check_line(key, check, view), style=style))
+    grad_check = check.get("grad") if check else None
+    if grad_check:
+        key = "grad_matches" if grad_check["matches"] else "grad_differs"
+        style = "green" if grad_check["matches"] else "bold red"
+        lines.append(Text(_check_line(key, grad_check, view), style=style))
     return lines
 
 
@@ -523,3 +533,17 @@ def _logits_matrix(batch: Batch, title: str, view: View) -> list[RenderableType]
 
 def group(parts: list[RenderableType]) -> Group:
     return Group(*parts)
+
+
+def descent_renderables(descent: Descent, batch: Batch, view: View | None = None) -> list[RenderableType]:
+    """--lr: the old input, the gradient and the new input per class, as ordinary step tables; then the
+    loss before and after the step (per example for reduction none, in the tables)."""
+    view = view or View()
+    calc = descent_calculation(descent)
+    parts: list[RenderableType] = [Text(view.word("descent_title", lr=f"{descent.lr:g}"), style="bold")]
+    parts.extend(calculation_renderables(calc, batch, view))
+    if not isinstance(descent.loss_before, np.ndarray):
+        before = format_number(float(descent.loss_before), view.precision)
+        after = format_number(float(descent.loss_after), view.precision)
+        parts.append(Text(view.word(f"descent_loss_{descent.reduction}", before=before, after=after), style="bold"))
+    return parts

@@ -2,7 +2,8 @@
 
 logitcli promises the same numbers as `torch.nn.functional` for the same call; this module is how the tour
 (and the number commands' `--check`) shows it. torch is imported inside `check` only, so number commands
-stay fast and a machine without torch simply gets `None`.
+stay fast and a machine without torch simply gets `None`. `check_gradient` does the same for `--grad`: it runs
+torch.autograd back through the same call and compares the gradient.
 """
 
 from __future__ import annotations
@@ -141,8 +142,13 @@ def compare(
 
 def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndarray | None, o: dict) -> np.ndarray:
     """The float64 PyTorch result for one command; kept apart so `check` reads as compare-only."""
-    functional = torch.nn.functional
     x = torch.from_numpy(np.asarray(values, dtype=np.float64).copy())
+    return _torch_call(torch, command, x, targets, o).detach().numpy()
+
+
+def _torch_call(torch: Any, command: str, x: Any, targets: np.ndarray | None, o: dict) -> Any:
+    """The PyTorch call for one command on the tensor `x`, as a tensor (so autograd can run back through it)."""
+    functional = torch.nn.functional
     if command == "sigmoid":
         out = torch.sigmoid(x)
     elif command == "softmax":
@@ -175,7 +181,7 @@ def _torch_result(torch: Any, command: str, values: np.ndarray, targets: np.ndar
         )
     else:
         raise ValueError(f"no PyTorch counterpart for {command!r}")
-    return out.detach().numpy()
+    return out
 
 
 def _tensor(torch: Any, values: Any) -> Any:
@@ -201,3 +207,36 @@ def describe(result: TorchCheck | None, function: str) -> dict[str, Any]:
         "shape": list(result.shape),
         "torch_shape": list(result.torch_shape),
     }
+
+
+def gradient_function_name(calc: Calculation) -> str:
+    """What `check_gradient` compares with, e.g. torch.autograd.grad(torch.nn.functional.cross_entropy)."""
+    return f"torch.autograd.grad({function_name(calc)})"
+
+
+def check_gradient(
+    calc: Calculation,
+    values: np.ndarray,
+    targets: np.ndarray | None = None,
+    grad: np.ndarray | None = None,
+    atol: float = ATOL_PER_UNIT,
+    **options: Any,
+) -> TorchCheck | None:
+    """Compare `calc.grad` (or `grad`, the same values in the input's shape) with what torch.autograd gives
+    for the same call, in float64, within `check`'s tolerances.
+
+    As `loss.backward(torch.ones_like(loss))`: for reduction "none", the gradient of the summed losses.
+    Arguments as for `check`; None when torch is not installed.
+    """
+    if calc.grad is None:
+        raise ValueError(f"{calc.command} was computed without its gradient")
+    try:
+        import torch
+    except ImportError:
+        return None
+    settings = {**calc.details, **options}
+    x = torch.from_numpy(np.asarray(values, dtype=np.float64).copy()).requires_grad_(True)
+    out = _torch_call(torch, calc.command, x, targets, settings)
+    out.backward(torch.ones_like(out))
+    ours = calc.grad if grad is None else grad
+    return compare(gradient_function_name(calc), np.asarray(ours, dtype=np.float64), x.grad.numpy(), atol=atol)

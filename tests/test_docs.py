@@ -106,11 +106,15 @@ def console_examples() -> list[tuple[str, list[str]]]:
     examples: list[tuple[str, list[str]]] = []
     for block in re.findall(r"```console\n(.*?)```", README, flags=re.S):
         assert block.startswith("$ "), f"a console block must start with the command it shows:\n{block[:200]}"
+        continued = False
         for line in block.splitlines():
-            if line.startswith("$ "):
+            if continued:  # a command continued with a backslash, as a shell reads it
+                examples[-1] = (examples[-1][0][:-1] + " " + line.strip(), [])
+            elif line.startswith("$ "):
                 examples.append((line[2:], []))
             else:
                 examples[-1][1].append(line.rstrip())
+            continued = (continued or line.startswith("$ ")) and line.endswith("\\")
     return examples
 
 

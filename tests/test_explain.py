@@ -326,14 +326,14 @@ def test_bad_requests_are_input_errors() -> None:
         build_tour(Batch(np.array([[0.1, 0.2]])), np.array([5]), run_model=False)
 
 
-def test_tour_on_your_numbers_ends_with_the_cross_entropy() -> None:
+def test_tour_on_your_numbers_walks_every_section() -> None:
     pytest.importorskip("torch")
     batch = Batch(np.array([[-0.2, 1.3, 0.7]]), one_example=True)
     tour = build_tour(batch, np.array([1]), lang="en")
     assert tour.source == "yours"
     assert [s.id for s in tour.sections] == list(SECTIONS)
     assert "Sigmoid: is this image a car?" not in [s.title for s in tour.sections]
-    xent = [b for b in tour.sections[-1].blocks if isinstance(b, CalcTable)]
+    xent = [b for b in _section(tour, "xent").blocks if isinstance(b, CalcTable)]
     assert xent[0].calc.command == "xent"
     np.testing.assert_allclose(
         xent[0].calc.result, steps.cross_entropy(batch.values, np.array([1]), reduction="none").result
@@ -352,6 +352,10 @@ def test_tour_on_many_classes_keeps_to_the_top_ones() -> None:
     assert "--targets" in rendered(replace_sections(tour, (nll,)))
 
 
+def _section(tour: Tour, name: str):
+    return next(s for s in tour.sections if s.id == name)
+
+
 def replace_sections(tour: Tour, sections: tuple) -> Tour:
     from dataclasses import replace
 
@@ -365,7 +369,7 @@ def test_json_carries_every_section_as_data() -> None:
     assert [s["id"] for s in data["sections"]] == list(SECTIONS)
     kinds = {b["type"] for s in data["sections"] for b in s["blocks"]}
     assert kinds == {"prose", "calculation", "check", "curve", "bars", "comparison"}
-    xent = data["sections"][-1]["blocks"]
+    xent = next(s for s in data["sections"] if s["id"] == "xent")["blocks"]
     first = next(b for b in xent if b["type"] == "calculation")
     assert first["check"]["matches"] is True
     assert [round(v, 4) for v in first["result"]] == [1.1063, 1.1099, 1.1132, 1.0313, 1.0813]
@@ -428,13 +432,18 @@ def _every_note() -> list:
         steps.nll(np.array([[0.3, 0.7]]), np.array([1])),
         steps.nll(np.array([[2.0, -1.0]]), np.array([1])),
     ]
-    return [note for calc in calcs for note in calc.notes]
+    gradients = [
+        steps.cross_entropy_grad(np.zeros((1, 2)), np.array([-100])),
+        steps.nll_grad(np.zeros((1, 2)), np.array([0]), weight=np.array([0.0, 1.0])),
+        steps.sigmoid_grad(np.array([[10.0]])),
+    ]
+    return [note for calc in calcs for note in calc.notes] + [note for g in gradients for note in g.notes]
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_every_step_note_has_words_in_each_language(lang: str) -> None:
     notes = _every_note()
-    assert len(notes) == 4
+    assert len(notes) == 7
     said = load_texts(lang)["notes"]
     for note in notes:
         assert note.id in said
@@ -446,3 +455,46 @@ def test_a_note_on_your_numbers_is_said_in_the_tours_language() -> None:
     assert load_texts("ja")["notes"]["softmax_overflow"][:20] in ja.replace("\n", "")
     en = rendered(build_tour(batch, section="softmax", lang="en", torch_checks=False))
     assert "overflowed to inf" in en
+
+
+# ----------------------------------------------------------------------------- the gradient section
+
+
+def test_gradient_section_is_autograds_on_the_bear_example() -> None:
+    torch = pytest.importorskip("torch")
+    logits = torch.tensor(article.BEAR_LOGITS, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(logits, torch.tensor(article.BEAR_TARGETS)).backward()
+    expected = logits.grad.numpy()
+    one_hot = np.eye(3)[article.BEAR_TARGETS]
+    np.testing.assert_allclose(expected, (steps.softmax_rows(article.BEAR_LOGITS) - one_hot) / 5, atol=1e-16)
+    tour = build_tour(section="grad", run_model=False)
+    (section,) = tour.sections
+    first = next(b for b in section.blocks if isinstance(b, CalcTable))
+    assert first.calc.grad is not None
+    np.testing.assert_allclose(first.calc.grad, expected, rtol=1e-12, atol=1e-17)
+    assert [s.name for s in first.calc.steps] == ["softmax", "grad_target", "grad_difference", "grad", "loss", "mean"]
+    assert all(one.result is not None and one.result.matches for one in checks(tour))
+    text = rendered(tour)
+    for figure in ("(p - q) / 5", "-0.1338", "-0.9823", "1.0884 to 0.9607", "4.54e-05", "-1.0000", "σ'(x)"):
+        assert figure in text, figure
+
+
+def test_gradient_section_on_your_numbers_and_without_targets() -> None:
+    batch = Batch(np.array([[-0.2, 1.3, 0.7], [2.0, 0.1, -1.0]]))
+    tour = build_tour(batch, np.array([1, 2]), section="grad", torch_checks=False)
+    (section,) = tour.sections
+    first = next(b for b in section.blocks if isinstance(b, CalcTable))
+    np.testing.assert_array_equal(first.calc.grad, steps.cross_entropy_grad(batch.values, np.array([1, 2])).values)
+    text = rendered(tour)
+    assert "the targets [1, 2]" in text and "#1 (class 2)" in text and "loss falls from" in text
+    curve = next(b for b in section.blocks if isinstance(b, Curve))
+    assert len(curve.marks) == 3 and curve.y_range == (0.0, 0.25)
+    without = rendered(build_tour(batch, section="grad", torch_checks=False))
+    assert "--targets" in without and "σ'(x)" in without and "loss falls" not in without
+
+
+def test_an_all_ignored_batch_in_the_gradient_section_says_why_the_gradient_is_zero() -> None:
+    batch = Batch(np.array([[0.5, 1.0]]), one_example=True)
+    text = rendered(build_tour(batch, np.array([-100]), section="grad", lang="ja", torch_checks=False))
+    assert load_texts("ja")["notes"]["grad_all_ignored"][:15] in text.replace("\n", "")
+    assert "押すべき例がない" in text.replace("\n", "")

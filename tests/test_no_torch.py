@@ -42,6 +42,9 @@ NUMBER_COMMANDS = [
     ["bce", "0.3", "-1", "--targets", "1,0"],
     ["xent", "[[[1, nan], [3, inf]]]", "--targets", "[[0, 1]]"],  # K-dim with NaN: a diagnosis, still no torch
     ["bce", "--probs", "0.3", "0", "--targets", "1,0"],
+    ["xent", "2", "1", "0.1", "--targets", "0", "--weight", "1,2,1", "--grad", "--lr", "0.5"],
+    ["sigmoid", "-10", "0", "10", "--grad"],
+    ["bce", "--probs", "0.3", "0.9", "--targets", "1,0", "--grad", "--lr", "0.1"],
 ]
 
 

@@ -13,6 +13,7 @@ from logitcli.steps.calculation import (
     quiet,
     reduce_loss,
 )
+from logitcli.steps.gradient import Gradient, grad_step
 from logitcli.steps.sigmoid import log_sigmoid, stable_sigmoid
 
 
@@ -94,3 +95,49 @@ def _target_notes(y: np.ndarray) -> tuple[Note, ...]:
             "probabilities, so the loss is no longer a cross-entropy (it can be negative).",
         ),
     )
+
+
+def binary_cross_entropy_grad(
+    logits: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None = None,
+    pos_weight: np.ndarray | None = None,
+    reduction: str = "mean",
+) -> Gradient:
+    """∂L/∂logits of binary_cross_entropy_with_logits: w · [(1 + (pw - 1)·y)·σ(x) - pw·y] / N.
+
+    Without pos_weight the bracket is σ(x) - y: the log in the loss cancels the sigmoid's slope. The
+    values follow PyTorch's backward formula in its order: t = pw·y, (t + 1 - y)·σ - t, times w, / N.
+    """
+    x = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    check_reduction(reduction)
+    if y.shape != x.shape:
+        raise ValueError(
+            f"targets have {y.size} value(s) but there are {x.size} logits: "
+            "bce needs one 0/1 (or probability) target per logit"
+        )
+    w = None if weight is None else broadcast_like(weight, x.shape, "--weight")
+    sigma = stable_sigmoid(x)
+    steps: list[Step] = []
+    with quiet():
+        if pos_weight is None:
+            grad = sigma - y
+            title = bracket = "σ - y"
+        else:
+            t = broadcast_like(pos_weight, x.shape, "--pos-weight") * y
+            factor = (t + 1.0) - y
+            grad = factor * sigma - t
+            title, bracket = "f·σ - pw·y", "(1 + (pw - 1)·y)·σ - pw·y"
+            steps.append(Step("grad_pos_factor", "f", factor, "f = 1 + (pw - 1)·y: pos_weight scales the y = 1 part"))
+        steps.append(Step("grad_difference", title, grad, bracket))
+        if w is not None:
+            grad = grad * w
+            bracket = f"w · ({bracket})"
+            steps.append(Step("grad_weighted", f"w·({title})", grad, bracket))
+        if reduction == "mean":
+            grad = grad / np.float64(x.size)
+            steps.append(grad_step(grad, f"{bracket} / {x.size}: the mean's denominator (number of logits)"))
+    last = steps.pop()
+    steps.append(last if last.name == "grad" else grad_step(last.values, last.formula))
+    return Gradient(tuple(steps), grad)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from logitcli.steps.calculation import Calculation, Note, Step, broadcast_like, check_reduction, quiet, reduce_loss
+from logitcli.steps.gradient import Gradient, grad_step
 
 #: PyTorch clamps each log at -100, so a probability of exactly 0 or 1 costs at most 100, never inf.
 LOG_CLAMP = -100.0
@@ -84,3 +85,48 @@ def _check_unit_interval(values: np.ndarray, what: str, hint: str) -> None:
             f"{what} value {first:g} is outside [0, 1] (PyTorch: all elements of {what} should be between 0 and 1); "
             + hint
         )
+
+
+#: PyTorch's floor under p·(1 - p) in binary_cross_entropy's backward, so p = 0 or 1 gives a finite gradient.
+#: It is a C++ float there (1e-12 rounded to float32), hence the cast.
+PROBS_GRAD_EPSILON = float(np.float32(1e-12))
+
+
+def binary_cross_entropy_probs_grad(
+    probs: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None = None,
+    reduction: str = "mean",
+) -> Gradient:
+    """∂L/∂p of PyTorch's binary_cross_entropy on probabilities: w · (p - y) / max(p·(1 - p), 1e-12) / N.
+
+    Dividing by p·(1 - p) is the
+    sigmoid's slope undone: times σ'(x) = p·(1 - p) it is σ(x) - y again, the with-logits gradient.
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    check_reduction(reduction)
+    if y.shape != p.shape:
+        raise ValueError(
+            f"targets have {y.size} value(s) but there are {p.size} probabilities: "
+            "bce needs one 0/1 (or probability) target per probability"
+        )
+    _check_unit_interval(p, "input", "--probs takes probabilities; give logits without --probs")
+    _check_unit_interval(y, "target", "bce --probs takes 0/1 or probability targets")
+    with quiet():
+        slope = np.maximum((1.0 - p) * p, PROBS_GRAD_EPSILON)
+        grad = (p - y) / slope
+        steps = [
+            Step("grad_difference", "p - y", p - y, "p - y"),
+            Step("grad_slope", "p·(1-p)", slope, f"max(p·(1 - p), {PROBS_GRAD_EPSILON:g}): the sigmoid's slope"),
+            Step("grad_ratio", "(p-y)/(p(1-p))", grad, "(p - y) / (p·(1 - p))"),
+        ]
+        if weight is not None:
+            grad = grad * broadcast_like(weight, p.shape, "--weight")
+            steps.append(Step("grad_weighted", "w·(…)", grad, "w · (p - y) / (p·(1 - p))"))
+        if reduction == "mean":
+            grad = grad / np.float64(p.size)
+            steps.append(grad_step(grad, f"/ {p.size}: the mean's denominator (number of probabilities)", "∂L/∂p"))
+    last = steps.pop()
+    steps.append(last if last.name == "grad" else grad_step(last.values, last.formula, "∂L/∂p"))
+    return Gradient(tuple(steps), grad)

@@ -7,9 +7,12 @@ that PyTorch would raise on (as ValueError with a sentence a person can act on).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from logitcli.steps.gradient import Descent
 
 Reduction = Literal["none", "mean", "sum"]
 REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
@@ -55,13 +58,19 @@ class Note(str):
 
 @dataclass(frozen=True)
 class Calculation:
-    """The ordered steps of one command and its result (shaped like PyTorch's return value)."""
+    """The ordered steps of one command and its result (shaped like PyTorch's return value).
+
+    With `--grad`, `grad` holds ∂L/∂input shaped like the input (N, C) and `descent` one step of
+    gradient descent with it (see `steps.gradient`); both stay None otherwise.
+    """
 
     command: str
     steps: tuple[Step, ...]
     result: np.ndarray | float
     notes: tuple[Note, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    grad: np.ndarray | None = None
+    descent: Descent | None = None
 
     def step(self, name: str) -> Step:
         for step in self.steps:

@@ -15,6 +15,7 @@ from logitcli.steps.calculation import (
     quiet,
     reduce_loss,
 )
+from logitcli.steps.gradient import Gradient, grad_step, zero_denominator_notes
 
 
 def looks_like_probabilities(values: np.ndarray) -> bool:
@@ -85,3 +86,46 @@ def nll(
         "denominator_is": "sum of w[target] over kept examples" if weight is not None else "number of kept examples",
     }
     return Calculation("nll", tuple(steps), result, tuple(notes), details)
+
+
+def nll_grad(
+    log_probs: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None = None,
+    ignore_index: int = DEFAULT_IGNORE_INDEX,
+    reduction: str = "mean",
+) -> Gradient:
+    """∂L/∂input of PyTorch's nll_loss: -w[target] / D in each kept example's target column, 0 elsewhere.
+
+    The input's values never enter it: nll_loss is linear in its input. D is the mean's denominator
+    (the kept weights' sum); the values follow autograd's w[t] · (-(1 / D)).
+    """
+    x = np.asarray(log_probs, dtype=np.float64)
+    targets = np.asarray(targets)
+    n, c = x.shape
+    check_reduction(reduction)
+    check_class_targets(targets, n, c, ignore_index)
+    targets = targets.astype(np.int64)
+    check_class_weight(weight, c)
+    kept = targets != ignore_index
+    safe = np.where(kept, targets, 0)
+    w = np.ones(c) if weight is None else np.asarray(weight, dtype=np.float64)
+    w_target = np.where(kept, w[safe], 0.0)
+    denominator = float(w_target.sum())
+    numerator = "-w[target]" if weight is not None else "-1"
+    with quiet():
+        if reduction == "mean":
+            at_target = w_target * -(1.0 / np.float64(denominator))
+            formula = f"{numerator} / {denominator:g}: the mean's denominator"
+        elif reduction == "sum":
+            at_target, formula = w_target * -1.0, numerator
+        else:
+            at_target, formula = -w_target * 1.0, numerator
+    at_target = np.where(kept, at_target, 0.0)
+    grad = np.zeros((n, c))
+    grad[np.arange(n)[kept], safe[kept]] = at_target[kept]
+    steps = (
+        Step("grad_at_target", "at target", at_target, formula + (" (0 if ignored)" if not kept.all() else "")),
+        grad_step(grad, "the 'at target' value in the target's column, 0 elsewhere", "∂L/∂log p"),
+    )
+    return Gradient(steps, grad, zero_denominator_notes(reduction, denominator, kept))

@@ -15,6 +15,7 @@ from logitcli.steps.calculation import (
     quiet,
     reduce_loss,
 )
+from logitcli.steps.gradient import Gradient, grad_step, log_softmax_backward, zero_denominator_notes
 from logitcli.steps.softmax import log_softmax_rows, softmax_rows
 
 
@@ -194,3 +195,129 @@ def _soft_cross_entropy(
 def _are_probabilities(q: np.ndarray) -> bool:
     with quiet():
         return bool(((q >= 0) & (q <= 1)).all() and np.allclose(q.sum(axis=1), 1.0, rtol=0, atol=1e-6))
+
+
+def cross_entropy_grad(
+    logits: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None = None,
+    ignore_index: int = DEFAULT_IGNORE_INDEX,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Gradient:
+    """∂L/∂logits of PyTorch's cross_entropy for the same call: (s·p - w·q) / D, row by row.
+
+    p is the softmax, q the target distribution (one-hot, smoothed, or the soft target), w the class
+    weights, s = Σ_c w_c · q_c the example's weight and D the mean's denominator (1 for sum and none).
+    With no weights s = 1, and this is the famous (p - q) / D. The values follow autograd: the backward
+    of nll_loss (and of the smoothing term), then the backward of log_softmax.
+    """
+    x = np.asarray(logits, dtype=np.float64)
+    targets = np.asarray(targets)
+    n, c = x.shape
+    check_reduction(reduction)
+    check_class_weight(weight, c)
+    if label_smoothing > 1.0:
+        raise ValueError(f"label smoothing {label_smoothing:g} is outside [0, 1] (PyTorch: must be at most 1.0)")
+    label_smoothing = label_smoothing if label_smoothing > 0.0 else 0.0  # PyTorch smooths only above 0
+    w_all = np.ones(c) if weight is None else np.asarray(weight, dtype=np.float64)
+    log_p = log_softmax_rows(x)
+    soft = targets.ndim == 2
+    if soft:
+        if ignore_index >= 0:
+            raise ValueError(f"--ignore-index {ignore_index} with class probabilities: PyTorch refuses it")
+        q, upstream = _soft_upstream(x, targets.astype(np.float64), weight, reduction, label_smoothing)
+        denominator, kept = float(n) if reduction == "mean" else 1.0, np.ones(n, dtype=bool)
+    else:
+        check_class_targets(targets, n, c, ignore_index)
+        q, upstream, denominator, kept = _class_upstream(
+            targets.astype(np.int64), w_all, weight is not None, ignore_index, reduction, label_smoothing
+        )
+    grad = log_softmax_backward(upstream, log_p)
+    with quiet():
+        p = softmax_rows(x)
+        weighted = w_all[None, :] * q
+        factor = weighted.sum(axis=1)
+        difference = factor[:, None] * p - weighted
+    soft_sums_differ = soft and not np.allclose(factor, 1.0)
+    steps = [Step("grad_target", "q", q, _target_formula(soft, label_smoothing, c, kept.all()))]
+    if weight is not None:
+        steps.append(Step("grad_weighted_target", "w·q", weighted, "w_c · q_c"))
+    if weight is not None or soft_sums_differ:
+        steps.append(Step("grad_weight_factor", "s", factor, "s = Σ_c w_c · q_c (the example's weight)"))
+        name = "s·p - w·q" if weight is not None else "s·p - q"
+    else:
+        name = "p - q"
+    if reduction == "mean":
+        steps.append(Step("grad_difference", name, difference, "the softmax minus the target distribution"))
+        steps.append(grad_step(grad, f"({name}) / {denominator:g}: the mean's denominator"))
+    else:
+        steps.append(grad_step(grad, f"{name}: the gradient of the {'sum' if reduction == 'sum' else 'summed losses'}"))
+    return Gradient(tuple(steps), grad, zero_denominator_notes(reduction, denominator, kept))
+
+
+def _class_upstream(
+    targets: np.ndarray, w_all: np.ndarray, weighted: bool, ignore_index: int, reduction: str, label_smoothing: float
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """q, ∂L/∂log p as autograd computes it for class indices, the mean's denominator, and the kept rows.
+
+    nll_loss puts w[t] · (-(g / D)) at each kept target (g = 1 - ε, or 1), so ignored rows get exactly 0
+    even when D = 0; the smoothing term sends -(ε/C / D) · w_c to every class of a kept row.
+    """
+    n, c = len(targets), len(w_all)
+    kept = targets != ignore_index
+    safe = np.where(kept, targets, 0)
+    rows = np.arange(n)
+    one_hot = np.zeros((n, c))
+    one_hot[rows[kept], safe[kept]] = 1.0
+    w_target = np.where(kept, w_all[safe], 0.0)
+    denominator = float(w_target.sum())
+    upstream = np.zeros((n, c))
+    g = 1.0 - label_smoothing if label_smoothing > 0.0 else 1.0
+    with quiet():
+        if reduction == "mean":
+            at_target = w_target * -(g / np.float64(denominator))
+        elif reduction == "sum":
+            at_target = w_target * -g
+        else:
+            at_target = -w_target * g
+        upstream[rows[kept], safe[kept]] = at_target[kept]
+        q = one_hot
+        if label_smoothing > 0.0:
+            share = label_smoothing / c
+            if reduction == "mean":
+                count = denominator if weighted else float(kept.sum())
+                share = share / np.float64(count)
+            per_row = np.where(kept, share, 0.0)
+            upstream = upstream + (-per_row)[:, None] * (w_all[None, :] if weighted else 1.0)
+            q = np.where(kept[:, None], (1.0 - label_smoothing) * one_hot + label_smoothing / c, 0.0)
+    return q, upstream, denominator, kept
+
+
+def _soft_upstream(
+    x: np.ndarray, targets: np.ndarray, weight: np.ndarray | None, reduction: str, label_smoothing: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same for class probabilities: -(w_c · q_c) / N for the mean, autograd's order kept."""
+    n, c = x.shape
+    if targets.shape != x.shape:
+        raise ValueError(
+            f"soft targets have shape {targets.shape[0]}x{targets.shape[1]} but the logits are {n}x{c}: "
+            "give one probability per class and example"
+        )
+    q = targets * (1.0 - label_smoothing) + label_smoothing / c if label_smoothing > 0.0 else targets
+    scale = -(1.0 / np.float64(n)) if reduction == "mean" else -1.0
+    with quiet():
+        if weight is None:
+            upstream = scale * q
+        else:
+            upstream = (scale * np.asarray(weight, dtype=np.float64)[None, :]) * q
+    return q, upstream
+
+
+def _target_formula(soft: bool, label_smoothing: float, c: int, all_kept: bool) -> str:
+    """What q is, in words: the target distribution the gradient compares the softmax with."""
+    smoothing = f"{label_smoothing:g}"
+    if soft:
+        return "soft target" + (f", smoothed: (1 - {smoothing})·y + {smoothing}/{c}" if label_smoothing else "")
+    formula = f"(1 - {smoothing})·one-hot + {smoothing}/{c}" if label_smoothing else "one-hot target"
+    return formula if all_kept else formula + " (0 if ignored)"

@@ -55,3 +55,13 @@ BEAR_XENT_PRINTED = np.array([1.1062, 1.1099, 1.1132, 1.0312, 1.0813])
 #: Not in the article: one logit of 1000, where log(softmax(x)) breaks and log_softmax does not.
 HUGE_LOGITS = np.array([[1000.0, 0.0, -1000.0]])
 HUGE_TARGETS = np.array([1])
+
+#: Not in the article, for the gradient section: a confident model (the same logits twice), once right and once
+#: wrong; the learning rate of the one descent step shown; where the sigmoid's derivative is read off; and a
+#: confidently wrong logit for binary cross-entropy (x = -10 for a true 1).
+CONFIDENT_LOGITS = np.array([[4.0, 0.0, 0.0], [4.0, 0.0, 0.0]])
+CONFIDENT_TARGETS = np.array([0, 1])
+DESCENT_LR = 1.0
+SLOPE_POINTS = np.array([[0.0, 2.0, 5.0, 10.0]])
+WRONG_LOGIT = np.array([[-10.0]])
+WRONG_LABEL = np.array([[1.0]])

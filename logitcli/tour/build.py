@@ -23,7 +23,7 @@ from logitcli.diagnosis import diagnose
 from logitcli.errors import InputError, LogitcliError
 from logitcli.render import DEFAULT_TOP_K, default_top_k, format_distinct, format_number
 from logitcli.steps import Calculation, Step
-from logitcli.torch_check import TorchCheck, check, function_name
+from logitcli.torch_check import TorchCheck, check, check_gradient, function_name, gradient_function_name
 from logitcli.tour import article
 from logitcli.tour.data import (
     Bars,
@@ -41,11 +41,12 @@ from logitcli.tour.data import (
 
 __all__ = ["LANGS", "SECTIONS", "build_tour", "default_lang", "load_texts"]
 
-SECTIONS: tuple[str, ...] = ("logits", "sigmoid", "softmax", "nll", "xent")
+SECTIONS: tuple[str, ...] = ("logits", "sigmoid", "softmax", "nll", "xent", "grad")
 LANGS: tuple[str, ...] = ("en", "ja")
 CURVE_SAMPLES = 61
 CURVE_HALF_RANGE = 8.0
 CURVE_MAX_HALF_RANGE = 20.0
+SLOPE_HALF_RANGE = 10.0
 
 
 def default_lang(environ: Mapping[str, str] | None = None) -> str:
@@ -108,6 +109,7 @@ def build_tour(
             "softmax": lambda: _article_softmax(w),
             "nll": lambda: _article_nll(w),
             "xent": lambda: _article_xent(w),
+            "grad": lambda: _article_grad(w),
         }
     else:
         k = default_top_k(batch.n_classes, top_k)
@@ -118,6 +120,7 @@ def build_tour(
             "softmax": lambda: _your_softmax(w, batch, k),
             "nll": lambda: _your_nll(w, batch, t, k),
             "xent": lambda: _your_xent(w, batch, t, k),
+            "grad": lambda: _your_grad(w, batch, t, k),
         }
     try:
         sections = tuple(builders[name]() for name in wanted)
@@ -195,7 +198,14 @@ class _Writer:
 
     def check(self, calc: Calculation, values: np.ndarray, targets: np.ndarray | None = None, **options: Any) -> Check:
         result: TorchCheck | None = check(calc, values, targets, **options) if self.torch_checks else None
-        function = function_name(calc)
+        return self._verdict(function_name(calc), result)
+
+    def grad_check(self, calc: Calculation, values: np.ndarray, targets: np.ndarray | None = None) -> Check:
+        """`calc.grad` against torch.autograd on the same call."""
+        result = check_gradient(calc, values, targets) if self.torch_checks else None
+        return self._verdict(gradient_function_name(calc), result)
+
+    def _verdict(self, function: str, result: TorchCheck | None) -> Check:
         if result is None:
             text = self.word("check_no_torch", function=function)
         else:
@@ -592,3 +602,156 @@ def _your_xent(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | No
         result = mean.result
     blocks += [*_huge_logit_demo(w), *w.say("xent", "notice", "notice")]
     return w.section("xent", blocks, yours=True, result=result)
+
+
+# ----------------------------------------------------------------------------- gradients: the step after the article
+
+
+def _with_grad(x: np.ndarray, targets: np.ndarray, reduction: str = "mean") -> Calculation:
+    """Cross-entropy and its gradient with respect to the logits, as `xent --grad` computes them."""
+    loss = steps.cross_entropy(x, targets, reduction=reduction)
+    return steps.with_gradient(loss, steps.cross_entropy_grad(x, targets, reduction=reduction))
+
+
+def _grad_table(
+    w: _Writer, calc: Calculation, batch: Batch, targets: np.ndarray, top_k: int | None = None, caption: str = ""
+) -> CalcTable:
+    """softmax p, target q, p - q, the gradient and each example's loss (and their mean), checked against autograd."""
+    wanted = ("softmax", "grad_target", "grad_difference", "grad", "loss", "mean", "sum")
+    names = [n for n in wanted if n in {s.name for s in calc.steps}]
+    return CalcTable(caption, _only(calc, *names), batch, w.grad_check(calc, batch.values, targets), top_k)
+
+
+def _pushes(w: _Writer, calc: Calculation, batch: Batch, targets: np.ndarray) -> list[Prose]:
+    """Which kept example gets the smallest push at its target, and which the largest."""
+    rows = np.flatnonzero(targets != steps.DEFAULT_IGNORE_INDEX)
+    if not len(rows) or calc.grad is None:
+        return []
+    p = calc.step("softmax").values[rows, targets[rows]]
+    g = calc.grad[rows, targets[rows]]
+    names, classes = batch.example_names(), _class_names(w, batch)
+
+    def example(i: int) -> str:
+        return f"{names[rows[i]]} ({classes[int(targets[rows[i]])]})"
+
+    best, worst = int(np.argmax(p)), int(np.argmin(p))
+    if len(rows) == 1:
+        return w.say("grad", "push_one", best=example(best), best_p=_num(p[best]), best_g=_num(g[best]))
+    return w.say(
+        "grad",
+        "push",
+        best=example(best),
+        best_p=_num(p[best]),
+        best_g=_num(g[best]),
+        worst=example(worst),
+        worst_p=_num(p[worst]),
+        worst_g=_num(g[worst]),
+    )
+
+
+def _rows_sum_to_zero(w: _Writer, calc: Calculation) -> list[Prose]:
+    assert calc.grad is not None
+    sums = np.abs(calc.grad.sum(axis=1))
+    return w.say("grad", "read", row_sum=f"{float(sums[np.isfinite(sums)].max(initial=0.0)):.1e}")
+
+
+def _confident(w: _Writer) -> list[Block]:
+    """A confident model right and wrong (reduction none, so each row is just p - q)."""
+    x, t = article.CONFIDENT_LOGITS, article.CONFIDENT_TARGETS
+    calc = _with_grad(x, t, reduction="none")
+    batch = Batch(x, classes=article.BEAR_CLASSES, inputs=[w.word("grad_right"), w.word("grad_wrong")])
+    p, g = calc.step("softmax").values, calc.grad
+    assert g is not None
+    return [
+        *w.say("grad", "confident_intro"),
+        _grad_table(w, calc, batch, t),
+        *w.say(
+            "grad",
+            "confident",
+            right_p=_num(p[0, t[0]]),
+            right_g=_num(g[0, t[0]]),
+            wrong_p=_num(p[1, t[1]]),
+            wrong_g=_num(g[1, t[1]]),
+            wrong_top=_num(g[1, t[0]]),
+        ),
+    ]
+
+
+def _descent(w: _Writer, calc: Calculation, batch: Batch, targets: np.ndarray, top_k: int | None) -> list[Block]:
+    """One step of gradient descent on the logits, the table, and the loss after it checked against PyTorch."""
+    lr = article.DESCENT_LR
+    descent = steps.descend(calc, batch.values, lr, lambda z: steps.cross_entropy(z, targets))
+    after = steps.cross_entropy(descent.after, targets)
+    key = "descent_after" if float(descent.loss_after) < float(descent.loss_before) else "descent_no_fall"
+    return [
+        *w.say("grad", "descent", lr=f"{lr:g}"),
+        CalcTable("", steps.descent_calculation(descent), batch, None, top_k),
+        *w.say("grad", key, before=_num(descent.loss_before), after=_num(descent.loss_after)),
+        w.check(after, descent.after, targets),
+    ]
+
+
+def _slope_curve(w: _Writer, marks: list[tuple[str, float]]) -> Curve:
+    """σ'(x) on a grid wide enough for x = ±10 and the marked logits (within reason), each mark on the curve."""
+    widest = max([SLOPE_HALF_RANGE, *(abs(x) for _, x in marks if np.isfinite(x))])
+    half = float(min(np.ceil(widest), CURVE_MAX_HALF_RANGE))
+    xs = np.linspace(-half, half, CURVE_SAMPLES)
+    ys = steps.sigmoid_grad(xs[None, :]).values[0]
+    at = steps.sigmoid_grad(np.array([[x for _, x in marks]])).values[0] if marks else np.zeros(0)
+    clipped = sum(1 for _, x in marks if not -half <= x <= half)
+    note = w.word("curve_clipped", count=clipped) if clipped else ""
+    points = tuple(Mark(label, float(x), float(y)) for (label, x), y in zip(marks, at, strict=True))
+    return Curve(w.texts["grad"]["curve_caption"], xs, ys, points, note, y_range=(0.0, 0.25))
+
+
+def _sigmoid_slope(w: _Writer, marks: list[tuple[str, float]]) -> list[Block]:
+    """The sigmoid's derivative vanishes for large |x|; binary cross-entropy's log cancels it."""
+    at = steps.sigmoid_grad(article.SLOPE_POINTS).values[0]
+    bce = steps.binary_cross_entropy_grad(article.WRONG_LOGIT, article.WRONG_LABEL, reduction="sum")
+    return [
+        *w.say("grad", "sigmoid", at_zero=_num(at[0]), at_2=_num(at[1]), at_5=_num(at[2]), at_10=_num(at[3])),
+        _slope_curve(w, marks),
+        *w.say("grad", "sigmoid_after", bce_at=_num(bce.values[0, 0])),
+    ]
+
+
+def _article_grad(w: _Writer) -> Section:
+    x, t = article.BEAR_LOGITS, article.BEAR_TARGETS
+    batch = Batch(x, classes=article.BEAR_CLASSES)
+    calc = _with_grad(x, t)
+    blocks: list[Block] = [
+        *w.say("grad", "intro"),
+        _grad_table(w, calc, batch, t),
+        *_rows_sum_to_zero(w, calc),
+        *_pushes(w, calc, batch, t),
+        *w.say("grad", "alike"),
+        *_confident(w),
+        *_descent(w, calc, batch, t, None),
+        *_sigmoid_slope(w, [(w.word("mark_article"), float(article.SIGMOID_LOGIT[0, 0]))]),
+        *w.say("grad", "notice", "notice"),
+    ]
+    return w.section("grad", blocks, result=calc.grad)
+
+
+def _your_grad(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | None) -> Section:
+    names = _class_names(w, batch)
+    shown = [i for i in _top_classes(batch, 0, k) if not np.isnan(batch.values[0, i])]
+    marks = [(w.word("mark_yours", name=names[i]), float(batch.values[0, i])) for i in shown]
+    blocks: list[Block] = []
+    result = None
+    if targets is None:
+        blocks += w.say("grad", "needs_targets", "note")
+    else:
+        calc = _with_grad(batch.values, targets)
+        blocks += [
+            *w.say("grad", "yours", targets=_targets_text(targets)),
+            _grad_table(w, calc, batch, targets, k),
+            *w.notes(calc, batch),
+            *_rows_sum_to_zero(w, calc),
+            *_pushes(w, calc, batch, targets),
+            *_confident(w),
+            *_descent(w, calc, batch, targets, k),
+        ]
+        result = _shaped(calc.grad, batch)
+    blocks += [*_sigmoid_slope(w, marks), *w.say("grad", "notice", "notice")]
+    return w.section("grad", blocks, yours=True, result=result)

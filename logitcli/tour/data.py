@@ -67,6 +67,7 @@ class Curve:
     ys: np.ndarray
     marks: tuple[Mark, ...] = ()
     clipped_note: str = ""
+    y_range: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,10 @@ Block = Prose | CalcTable | Check | Curve | Bars | Comparison
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent).
+    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent, grad).
 
-    `result` is what the section computes (its logits, scores or loss), None where it needs targets it lacks.
+    `result` is what the section computes (its logits, scores, loss or gradient), None where it needs targets it
+    lacks.
     """
 
     id: str

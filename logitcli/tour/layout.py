@@ -131,7 +131,7 @@ def _curve(curve: Curve, width: int, precision: int) -> RenderableType:
     if len(xs) > room >= MIN_CURVE_SAMPLES:
         keep = np.unique(np.linspace(0, len(xs) - 1, room).round().astype(int))
         xs, ys = xs[keep], ys[keep]
-    lines = ascii_curve(xs, ys, [(m.x, m.y) for m in curve.marks])
+    lines = ascii_curve(xs, ys, [(m.x, m.y) for m in curve.marks], y_range=curve.y_range)
     parts: list[RenderableType] = [Text(curve.caption, style="bold"), Text("\n".join(lines), no_wrap=True)]
     for mark in curve.marks:
         point = f"({format_number(mark.x, precision)}, {format_number(mark.y, precision)})"
