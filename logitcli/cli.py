@@ -206,7 +206,8 @@ def _with_gradient(
         try:
             return loss(stepped, **options)
         except ValueError as error:  # e.g. --probs: a probability pushed outside [0, 1]
-            raise InputError(f"after one step with --lr {lr:g}, {error}: try a smaller --lr") from None
+            reason = str(error).split(";")[0]  # the step function's reason, without its advice for typed input
+            raise InputError(f"after one step with --lr {lr:g}, {reason}: try a smaller --lr") from None
 
     return replace(calc, descent=steps.descend(calc, x, lr, loss_after_the_step))
 

@@ -207,3 +207,32 @@ def test_nan_and_inf_in_the_gradient_are_json_strings(run) -> None:
     doc = run("xent", "[[inf, 1], [1, 2]]", "--targets", "0,1", "--grad", "--json").json()
     assert doc["grad"][0] == ["nan", "nan"]
     assert all(isinstance(v, float) for v in doc["grad"][1])
+
+
+# ----------------------------------------------------------------------------- with the edges: K-dim, --probs
+
+
+def test_k_dimensional_gradient_and_descent_have_the_inputs_shape(run, tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    x, t = rng.normal(size=(2, 3, 2, 2)), rng.integers(0, 3, size=(2, 2, 2))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "t.npy", t)
+    doc = run(
+        "xent", "-f", str(tmp_path / "x.npy"), "--targets", str(tmp_path / "t.npy"), "--grad", "--lr", "0.5", "--json"
+    ).json()
+    expected = autograd(lambda torch, v: torch.nn.functional.cross_entropy(v, torch.tensor(t)), x)
+    np.testing.assert_allclose(np.array(doc["grad"]), expected, rtol=1e-12, atol=1e-15)
+    assert np.array(doc["descent"]["logits"]).shape == x.shape
+    np.testing.assert_allclose(np.array(doc["descent"]["logits"]), x - 0.5 * expected, rtol=1e-12)
+
+
+def test_bce_probs_grad_is_autograds_and_a_step_out_of_range_is_refused(run) -> None:
+    p, y = np.array([[0.9, 0.2, 0.5]]), np.array([[1.0, 0.0, 1.0]])
+    doc = run("bce", "--probs", json.dumps(p.tolist()), "--targets", json.dumps(y.tolist()), "--grad", "--json").json()
+    expected = autograd(lambda torch, v: torch.nn.functional.binary_cross_entropy(v, torch.tensor(y)), p)
+    np.testing.assert_allclose(np.array(doc["grad"]), expected, rtol=1e-12, atol=0)
+    checked = run("bce", "--probs", "0.9", "0.2", "--targets", "1,0", "--grad", "--lr", "0.1", "--check", "--json")
+    assert checked.json()["torch_check"]["grad"]["matches"] is True
+    refused = run("bce", "--probs", "0.9", "0.2", "--targets", "1,0", "--grad", "--lr", "10")
+    assert refused.code == 2 and refused.stderr.count("\n") == 1
+    assert "after one step with --lr 10" in refused.stderr and "smaller --lr" in refused.stderr

@@ -404,3 +404,33 @@ def test_bce_on_probabilities_times_the_sigmoid_slope_is_the_with_logits_gradien
     p = S.stable_sigmoid(x)
     chained = S.binary_cross_entropy_probs_grad(p, y).values * S.sigmoid_grad(x).values
     np.testing.assert_allclose(chained, S.binary_cross_entropy_grad(x, y).values, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------- what PyTorch accepts too
+
+
+@SETTINGS
+@given(data=st.data())
+def test_gradients_where_targets_are_not_probabilities(torch, data) -> None:
+    """Soft targets and bce targets outside [0, 1] and negative label smoothing: PyTorch runs them, so do we."""
+    x = data.draw(inputs(specials=False))
+    n, c = x.shape
+    soft = data.draw(hnp.arrays(np.float64, (n, c), elements=st.floats(-2.0, 3.0)))
+    smoothing = data.draw(st.sampled_from([0.0, -0.5, 0.2]))
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    ours = S.cross_entropy_grad(x, soft, reduction=reduction, label_smoothing=smoothing).values
+    theirs = autograd(
+        torch,
+        lambda v: torch.nn.functional.cross_entropy(
+            v, tensor(torch, soft), reduction=reduction, label_smoothing=smoothing
+        ),
+        x,
+    )
+    same(ours, theirs)
+    ours = S.binary_cross_entropy_grad(x, soft, reduction=reduction).values
+    theirs = autograd(
+        torch,
+        lambda v: torch.nn.functional.binary_cross_entropy_with_logits(v, tensor(torch, soft), reduction=reduction),
+        x,
+    )
+    same(ours, theirs)
