@@ -94,6 +94,7 @@ LABELS: dict[str, str] = {
     "matches": "matches {function} (rtol {rtol}, atol {atol}):",
     "differs": "DIFFERS from {function} (rtol {rtol}, atol {atol}):",
     "check_diff": "max difference {abs} absolute, {rel} relative",
+    "colon": ": ",
     "grad_matches": "gradient matches {function} (rtol {rtol}, atol {atol}):",
     "grad_differs": "gradient DIFFERS from {function} (rtol {rtol}, atol {atol}):",
     "descent_title": "one step of gradient descent, lr = {lr}",
@@ -138,7 +139,13 @@ class View:
         return self.labels.get(f"step.{step.name}", step.title)
 
     def formula(self, step: Step) -> str:
-        return self.labels.get(f"formula.{step.name}", self.labels.get(step.formula, step.formula))
+        said = self.labels.get(f"formula.{step.name}", self.labels.get(step.formula))
+        if said is not None:
+            return said
+        head, colon, tail = step.formula.rpartition(": ")  # `(p - q) / 5: the mean's denominator`
+        if colon and tail in self.labels:
+            return f"{head}{self.word('colon')}{self.labels[tail]}"
+        return step.formula
 
     def class_names(self, batch: Batch) -> list[str]:
         """The batch's class names, else `class 0 .. C-1` in the view's words."""

@@ -632,7 +632,7 @@ def _pushes(w: _Writer, calc: Calculation, batch: Batch, targets: np.ndarray) ->
     names, classes = batch.example_names(), _class_names(w, batch)
 
     def example(i: int) -> str:
-        return f"{names[rows[i]]} ({classes[int(targets[rows[i]])]})"
+        return w.word("example_class", example=names[rows[i]], name=classes[int(targets[rows[i]])])
 
     best, worst = int(np.argmax(p)), int(np.argmin(p))
     if len(rows) == 1:
