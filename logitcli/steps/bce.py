@@ -31,14 +31,7 @@ def binary_cross_entropy(
     IEEE arithmetic gives (0 · inf = nan, inf - inf = nan), and so do we. `weight` and `pos_weight` broadcast
     against the logits as PyTorch broadcasts them (a scalar, one per class, (N, 1), (N, C)).
     """
-    x = np.asarray(logits, dtype=np.float64)
-    y = np.asarray(targets, dtype=np.float64)
-    check_reduction(reduction)
-    if y.shape != x.shape:
-        raise ValueError(
-            f"targets have {y.size} value(s) but there are {x.size} logits: "
-            "bce needs one 0/1 (or probability) target per logit"
-        )
+    x, y = binary_arguments(logits, targets, reduction, "logits")
     w = None if weight is None else broadcast_like(weight, x.shape, "--weight")
     pw = None if pos_weight is None else broadcast_like(pos_weight, x.shape, "--pos-weight")
     probs = stable_sigmoid(x)
@@ -109,14 +102,7 @@ def binary_cross_entropy_grad(
     Without pos_weight the bracket is σ(x) - y: the log in the loss cancels the sigmoid's slope. The
     values follow PyTorch's backward formula in its order: t = pw·y, (t + 1 - y)·σ - t, times w, / N.
     """
-    x = np.asarray(logits, dtype=np.float64)
-    y = np.asarray(targets, dtype=np.float64)
-    check_reduction(reduction)
-    if y.shape != x.shape:
-        raise ValueError(
-            f"targets have {y.size} value(s) but there are {x.size} logits: "
-            "bce needs one 0/1 (or probability) target per logit"
-        )
+    x, y = binary_arguments(logits, targets, reduction, "logits")
     w = None if weight is None else broadcast_like(weight, x.shape, "--weight")
     sigma = stable_sigmoid(x)
     steps: list[Step] = []
@@ -141,3 +127,18 @@ def binary_cross_entropy_grad(
     last = steps.pop()
     steps.append(last if last.name == "grad" else grad_step(last.values, last.formula))
     return Gradient(tuple(steps), grad)
+
+
+def binary_arguments(
+    inputs: np.ndarray, targets: np.ndarray, reduction: str, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and targets as float64 arrays of one shape, as every bce function (and its gradient) needs them."""
+    x = np.asarray(inputs, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    check_reduction(reduction)
+    if y.shape != x.shape:
+        raise ValueError(
+            f"targets have {y.size} value(s) but there are {x.size} {what}: "
+            "bce needs one 0/1 (or probability) target per input"
+        )
+    return x, y

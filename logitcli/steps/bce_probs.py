@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from logitcli.steps.calculation import Calculation, Note, Step, broadcast_like, check_reduction, quiet, reduce_loss
+from logitcli.steps.bce import binary_arguments
+from logitcli.steps.calculation import Calculation, Note, Step, broadcast_like, quiet, reduce_loss
 from logitcli.steps.gradient import Gradient, grad_step
 
 #: PyTorch clamps each log at -100, so a probability of exactly 0 or 1 costs at most 100, never inf.
@@ -22,16 +23,7 @@ def binary_cross_entropy_probs(
     Probabilities and targets must lie in [0, 1], as PyTorch checks (NaN is refused too); there is no
     pos_weight (that is binary_cross_entropy_with_logits'). log(1 - p) is log1p(-p), as PyTorch computes it.
     """
-    p = np.asarray(probs, dtype=np.float64)
-    y = np.asarray(targets, dtype=np.float64)
-    check_reduction(reduction)
-    if y.shape != p.shape:
-        raise ValueError(
-            f"targets have {y.size} value(s) but there are {p.size} probabilities: "
-            "bce needs one 0/1 (or probability) target per input"
-        )
-    _check_unit_interval(p, "input", "--probs takes probabilities; give logits without --probs")
-    _check_unit_interval(y, "target", "bce --probs takes 0/1 or probability targets")
+    p, y = _probability_arguments(probs, targets, reduction)
     w = None if weight is None else broadcast_like(weight, p.shape, "--weight")
     with quiet():
         raw_log_p, raw_log_not_p = np.log(p), np.log1p(-p)
@@ -75,6 +67,14 @@ def binary_cross_entropy_probs(
     return Calculation("bce", tuple(steps), result, notes, details)
 
 
+def _probability_arguments(probs: np.ndarray, targets: np.ndarray, reduction: str) -> tuple[np.ndarray, np.ndarray]:
+    """bce's arguments, with PyTorch's own check that probabilities and targets lie in [0, 1]."""
+    p, y = binary_arguments(probs, targets, reduction, "probabilities")
+    _check_unit_interval(p, "input", "--probs takes probabilities; give logits without --probs")
+    _check_unit_interval(y, "target", "bce --probs takes 0/1 or probability targets")
+    return p, y
+
+
 def _check_unit_interval(values: np.ndarray, what: str, hint: str) -> None:
     """PyTorch's check, word for word in its reason: NaN fails it too (nan >= 0 is false)."""
     with quiet():
@@ -103,16 +103,7 @@ def binary_cross_entropy_probs_grad(
     Dividing by p·(1 - p) is the
     sigmoid's slope undone: times σ'(x) = p·(1 - p) it is σ(x) - y again, the with-logits gradient.
     """
-    p = np.asarray(probs, dtype=np.float64)
-    y = np.asarray(targets, dtype=np.float64)
-    check_reduction(reduction)
-    if y.shape != p.shape:
-        raise ValueError(
-            f"targets have {y.size} value(s) but there are {p.size} probabilities: "
-            "bce needs one 0/1 (or probability) target per probability"
-        )
-    _check_unit_interval(p, "input", "--probs takes probabilities; give logits without --probs")
-    _check_unit_interval(y, "target", "bce --probs takes 0/1 or probability targets")
+    p, y = _probability_arguments(probs, targets, reduction)
     with quiet():
         slope = np.maximum((1.0 - p) * p, PROBS_GRAD_EPSILON)
         grad = (p - y) / slope

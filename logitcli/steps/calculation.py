@@ -107,6 +107,17 @@ def check_class_weight(weight: np.ndarray | None, n_classes: int) -> None:
         )
 
 
+def class_arguments(
+    values: np.ndarray, targets: np.ndarray, weight: np.ndarray | None, reduction: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (N, C) input as float64 and the targets as an array, with the checks every class loss makes first
+    (its gradient too): a known reduction, one weight per class."""
+    x = np.asarray(values, dtype=np.float64)
+    check_reduction(reduction)
+    check_class_weight(weight, x.shape[1])
+    return x, np.asarray(targets)
+
+
 def broadcast_like(values: np.ndarray, shape: tuple[int, ...], option: str) -> np.ndarray:
     """`values` broadcast to `shape` as PyTorch broadcasts a weight onto the loss, which it multiplies in place.
 

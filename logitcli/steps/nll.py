@@ -10,8 +10,7 @@ from logitcli.steps.calculation import (
     Note,
     Step,
     check_class_targets,
-    check_class_weight,
-    check_reduction,
+    class_arguments,
     quiet,
     reduce_loss,
 )
@@ -33,13 +32,10 @@ def nll(
     reduction: str = "mean",
 ) -> Calculation:
     """PyTorch's nll_loss: pick each row's target entry, negate it, weight it, reduce. Nothing more."""
-    x = np.asarray(log_probs, dtype=np.float64)
-    targets = np.asarray(targets)
+    x, targets = class_arguments(log_probs, targets, weight, reduction)
     n, c = x.shape
-    check_reduction(reduction)
     check_class_targets(targets, n, c, ignore_index)
     targets = targets.astype(np.int64)
-    check_class_weight(weight, c)
     kept = targets != ignore_index
     safe = np.where(kept, targets, 0)
     picked = np.where(kept, x[np.arange(n), safe], 0.0)
@@ -100,13 +96,10 @@ def nll_grad(
     The input's values never enter it: nll_loss is linear in its input. D is the mean's denominator
     (the kept weights' sum); the values follow autograd's w[t] · (-(1 / D)).
     """
-    x = np.asarray(log_probs, dtype=np.float64)
-    targets = np.asarray(targets)
+    x, targets = class_arguments(log_probs, targets, weight, reduction)
     n, c = x.shape
-    check_reduction(reduction)
     check_class_targets(targets, n, c, ignore_index)
     targets = targets.astype(np.int64)
-    check_class_weight(weight, c)
     kept = targets != ignore_index
     safe = np.where(kept, targets, 0)
     w = np.ones(c) if weight is None else np.asarray(weight, dtype=np.float64)

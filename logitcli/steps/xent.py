@@ -10,8 +10,7 @@ from logitcli.steps.calculation import (
     Note,
     Step,
     check_class_targets,
-    check_class_weight,
-    check_reduction,
+    class_arguments,
     quiet,
     reduce_loss,
 )
@@ -32,11 +31,8 @@ def cross_entropy(
     `targets` is either one class index per example (shape (N,)) or class probabilities of the
     same shape as the logits (soft targets). The log is log_softmax via log-sum-exp.
     """
-    x = np.asarray(logits, dtype=np.float64)
-    targets = np.asarray(targets)
+    x, targets = class_arguments(logits, targets, weight, reduction)
     n, c = x.shape
-    check_reduction(reduction)
-    check_class_weight(weight, c)
     if label_smoothing > 1.0:
         raise ValueError(f"label smoothing {label_smoothing:g} is outside [0, 1] (PyTorch: must be at most 1.0)")
     notes: list[Note] = []
@@ -212,11 +208,8 @@ def cross_entropy_grad(
     With no weights s = 1, and this is the famous (p - q) / D. The values follow autograd: the backward
     of nll_loss (and of the smoothing term), then the backward of log_softmax.
     """
-    x = np.asarray(logits, dtype=np.float64)
-    targets = np.asarray(targets)
+    x, targets = class_arguments(logits, targets, weight, reduction)
     n, c = x.shape
-    check_reduction(reduction)
-    check_class_weight(weight, c)
     if label_smoothing > 1.0:
         raise ValueError(f"label smoothing {label_smoothing:g} is outside [0, 1] (PyTorch: must be at most 1.0)")
     label_smoothing = label_smoothing if label_smoothing > 0.0 else 0.0  # PyTorch smooths only above 0
