@@ -49,21 +49,26 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.npy"
-        np.save(path, np.random.default_rng(0).normal(scale=3.0, size=(args.rows, args.classes)))
+        logits = np.random.default_rng(0).normal(scale=3.0, size=(args.rows, args.classes))
+        np.save(path, logits)
         ours_cmd = [sys.executable, "-m", "logitcli", "softmax", "--file", str(path), "--json"]
         result_only = [*ours_cmd, "--no-steps"]
         base_cmd = [sys.executable, "-c", BASELINE, str(path)]
         base, base_mem = timed(base_cmd)
         ours, ours_mem = timed(ours_cmd)
         lean, _ = timed(result_only)
+        logits[5, 3], logits[7], logits[100, 1] = np.inf, -np.inf, np.nan  # the day a loss goes nan
+        np.save(path, logits)
+        broken, broken_mem = timed(ours_cmd)
     print(f"{args.rows} x {args.classes} logits, softmax to JSON")
     print(f"numpy + json.dumps (result only)       {base:6.2f} s   peak {base_mem:7.0f} MiB")
     print(f"logitcli softmax --json (all steps)    {ours:6.2f} s   peak {ours_mem:7.0f} MiB")
     print(f"logitcli softmax --json --no-steps     {lean:6.2f} s")
+    print(f"the same with inf, -inf and nan rows   {broken:6.2f} s   peak {broken_mem:7.0f} MiB (diagnosis notes)")
     ratio = ours / base
     print(
         f"ratio {ratio:.2f} (goal <= {GOAL})  {'OK' if ratio <= GOAL else 'OVER GOAL'};"
-        f" --no-steps ratio {lean / base:.2f}"
+        f" --no-steps ratio {lean / base:.2f}; with non-finite rows {broken / base:.2f}"
     )
 
 
