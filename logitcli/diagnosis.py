@@ -308,13 +308,23 @@ def _reduction_cause(calc: Calculation, step: Step, kind: Kind) -> tuple[str, di
     denominator = calc.details.get("denominator")
     if step.name == "mean" and denominator is not None and float(denominator) == 0.0:
         what = str(calc.details.get("denominator_is", "the denominator"))
-        return "mean_zero_denominator", {"value": value, "what": what}
+        return "mean_zero_denominator", {"value": value, "what": what, "why": _why_nothing_counts(calc)}
     if step.name == "mean" and denominator is not None and math.isinf(float(denominator)):
         what = str(calc.details.get("denominator_is", "the denominator"))
         return "mean_inf_denominator", {"value": value, "what": what}
     if kind == "nan":
         return "nan_inf_minus_inf", {"detail": "a sum holding both +inf and -inf"}
     return "sum_overflow", {"value": value}
+
+
+def _why_nothing_counts(calc: Calculation) -> str:
+    """A mean over 0: every example ignored, or the kept examples' weights summing to 0."""
+    if _has(calc, "target") and "ignore_index" in calc.details and calc.step("target").values.ndim <= 1:
+        with quiet():
+            targets = np.asarray(calc.step("target").values)
+            if (targets == float(calc.details["ignore_index"])).all():
+                return "every example is ignored"
+    return "the kept examples' weights sum to 0"
 
 
 def _loss_cause(calc: Calculation, step: Step, cell: tuple[int, ...], kind: Kind) -> tuple[str, dict] | None:
@@ -366,8 +376,8 @@ TEXTS: dict[str, str] = {
     "nan_zero_times_inf": "nan first appears in '{step}' at {where}: 0 · inf = nan ({detail}).",
     "nan_inf_minus_inf": "nan first appears in '{step}' at {where}: inf - inf = nan ({detail}).",
     "mean_zero_denominator": (
-        "'{step}' is {value}: the mean divides by {what}, which is 0 here (every example ignored, or their "
-        "weights sum to 0); x / 0 is ±inf, and 0 / 0 is nan, as in PyTorch."
+        "'{step}' is {value}: the mean divides by {what}, which is 0 here ({why}); x / 0 is ±inf, and 0 / 0 "
+        "is nan, as in PyTorch."
     ),
     "mean_inf_denominator": (
         "'{step}' is {value}: the mean divides by {what}, which is inf here (a weight is inf); the sum is ±inf "

@@ -79,7 +79,6 @@ LABELS: dict[str, str] = {
     "ignored_note": (
         "ignored: an example whose target is the --ignore-index ({index}) has loss 0 and is left out of the mean"
     ),
-    "all_ignored": "(every example is ignored, so the mean is 0 / 0 = nan, as in PyTorch)",
     "top_classes": "top {k} of {n} classes by logit",
     "top_classes_and_target": "top {k} of {n} classes by logit, and the target",
     "more_classes": "--top-k N shows more, --json carries them all",
@@ -413,9 +412,7 @@ def _batch_lines(calc: Calculation, view: View) -> list[RenderableType]:
             what = calc.details.get("denominator_is", "")
             denominator = f"{calc.details['denominator']:g}"
             said = view.word("denominator", denominator=denominator, what=view.word(what)) if what else ""
-            items.append(said or f"(Σ loss / {denominator})")
-            if calc.details["denominator"] == 0 and _ignored(calc).all():
-                items.append(view.word("all_ignored"))
+            items.append(said or f"(Σ loss / {denominator})")  # a mean over 0 is explained by the notes
         lines.append(Text(packed(items, view.width).plain, style="bold"))
     check = calc.details.get("torch_check")
     if check:

@@ -160,12 +160,14 @@ def _only(calc: Calculation, *names: str) -> Calculation:
     return replace(calc, steps=tuple(calc.step(name) for name in names), notes=())
 
 
-def _say_note(said: Mapping[str, str], note: str) -> str:
+def _say_note(said: Mapping[str, str], note: str, words: Mapping[str, str]) -> str:
+    """A note in the tour's language; the English phrases among its values (`number of kept examples`) too."""
     text = said.get(getattr(note, "id", ""))
     if text is None:
         return str(note)
+    args = {key: words.get(value, value) for key, value in getattr(note, "args", {}).items()}
     try:
-        return text.format(**getattr(note, "args", {}))
+        return text.format(**args)
     except (KeyError, IndexError, ValueError):
         return str(note)
 
@@ -191,7 +193,8 @@ class _Writer:
         notes = calc.notes if own else ()
         if batch is not None:
             notes += diagnose(calc, batch.example_names(), batch.class_names())
-        return [Prose(_say_note(said, note), "note") for note in notes]
+        words = self.texts.get("table", {})
+        return [Prose(_say_note(said, note, words), "note") for note in notes]
 
     def word(self, key: str, **values: Any) -> str:
         return self.texts["tour"][key].format(**values)
