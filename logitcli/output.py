@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import typer
 
 from logitcli.batch import Batch
-from logitcli.errors import InputError, RunError, one_line
+from logitcli.errors import InputError, RunError, one_line, shown
 from logitcli.steps import Calculation
 
 if TYPE_CHECKING:
@@ -57,8 +57,14 @@ def check_table_settings(precision: int, top_k: int | None) -> None:
 
 
 def check_save_path(path: str | None) -> None:
-    if path is not None and Path(path).suffix.lower() not in SAVE_SUFFIXES:
-        raise InputError(f"--save writes .html, .svg or .txt files, got {path!r}: e.g. --save tour.html")
+    """Before anything runs: a kind of file --save writes, in a folder that exists."""
+    if path is None:
+        return
+    if Path(path).suffix.lower() not in SAVE_SUFFIXES:
+        raise InputError(f"--save writes .html, .svg or .txt files, got {shown(path)}: e.g. --save tour.html")
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise InputError(f"--save {shown(path)}: there is no folder {shown(str(folder))}; create it or save elsewhere")
 
 
 @dataclass

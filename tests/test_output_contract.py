@@ -163,8 +163,11 @@ def test_save_also_works_when_the_output_is_json(run, tmp_path) -> None:
 def test_save_refuses_other_formats_before_running(run, tmp_path) -> None:
     out = run("softmax", "1", "2", "--save", str(tmp_path / "table.pdf"))
     assert out.code == 2 and out.stderr.startswith("Error: --save writes .html, .svg or .txt")
-    missing = run("softmax", "1", "2", "--table", "--save", str(tmp_path / "no" / "such" / "t.txt"))
-    assert missing.code == 1 and missing.stderr.startswith("Error: cannot write")
+    missing = run("softmax", "1", "2", "--save", str(tmp_path / "no" / "such" / "t.txt"))
+    assert missing.code == 2 and "there is no folder" in missing.stderr and not missing.stdout
+    (tmp_path / "taken.txt").mkdir()  # a folder where the file should go: found only when writing
+    taken = run("softmax", "1", "2", "--table", "--save", str(tmp_path / "taken.txt"))
+    assert taken.code == 1 and taken.stderr.startswith("Error: cannot write")
 
 
 # ----------------------------------------------------------------------------- the pager
