@@ -38,6 +38,7 @@ NUMBER = re.compile(r"-?\d+\.\d+(?:e[+-]\d+)?|-?inf\b|\bnan\b")
 BEAR = json.dumps(BEAR_LOGITS)
 FIVE = [str(v) for v in FIVE_CLASS_LOGITS]
 
+K_TARGETS = json.dumps([[[0, 1], [2, 0]]] * 2)
 COMMANDS = {
     "sigmoid one": ["sigmoid", "-0.1522"],
     "sigmoid many": ["sigmoid", "-1000", "-0.1522", "0", "3.5", "1000"],
@@ -55,6 +56,13 @@ COMMANDS = {
     "bce batch": ["bce", "[[1.2, -0.3, 2.0], [0.5, 0.1, -2]]", "--targets", "[[1, 0, 1], [0, 1, 1]]"],
     "logits matrix": ["logits", BEAR, "--classes", ",".join(BEAR_CLASSES)],
     "many classes": ["softmax", json.dumps(np.linspace(-3, 3, 200).tolist())],
+    "xent grad descent": ["xent", BEAR, "--targets", "1,0,2,0,2", "--grad", "--lr", "1"],
+    "xent grad one": ["xent", "2", "1", "0.1", "--targets", "0", "--grad", "--lr", "0.5", "--label-smoothing", "0.1"],
+    "nll grad": ["nll", "[[-0.4, -1.2, -2.3], [-1.5, -0.3, -2.0]]", "--targets", "0,1", "--grad"],
+    "bce grad": ["bce", "[[1.2, -0.3, 2.0]]", "--targets", "[[1, 0, 1]]", "--pos-weight", "2", "--grad", "--lr", "1"],
+    "bce probs grad": ["bce", "--probs", "0.9", "0.2", "0.5", "--targets", "1,0,1", "--grad"],
+    "sigmoid grad": ["sigmoid", "-10", "0", "10", "--grad"],
+    "k-dim": ["xent", json.dumps((np.arange(24.0).reshape(2, 3, 2, 2) / 7).tolist()), "--targets", K_TARGETS],
 }
 
 
@@ -102,6 +110,8 @@ def test_every_command_fits_and_keeps_every_number(case: str, width: int) -> Non
     table = invoke([*args, "--table"], width)
     assert_fits(table, width)
     missing = expected_numbers(doc) - numbers(table)
+    if "grad" in doc:  # the gradient's every value is on screen too
+        missing |= {format_number(v) for v in np.ravel(np.asarray(doc["grad"], dtype=float))} - numbers(table)
     assert not missing, f"{case} at {width} columns lacks {sorted(missing)}:\n{table}"
 
 
