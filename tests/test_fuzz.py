@@ -155,11 +155,14 @@ OPTIONS = {
     "--classes": st.one_of(words, st.lists(words, max_size=4).map(",".join)),
     "--precision": st.one_of(st.integers(-5, 30).map(str), numbers),
     "--top-k": st.one_of(st.integers(-5, 10**20).map(str), numbers),
-    "--section": st.one_of(st.sampled_from(["logits", "sigmoid", "softmax", "nll", "xent"]), words),
+    "--section": st.one_of(st.sampled_from(["logits", "sigmoid", "softmax", "nll", "xent", "grad"]), words),
     "--lang": st.one_of(st.sampled_from(["en", "ja"]), words),
     "--seed": st.integers(-(10**25), 10**25).map(str),
+    "--lr": numbers,
+    "--rows": st.one_of(st.sampled_from(["all", "0", "3"]), st.integers(-5, 10**20).map(str), words),
+    "--save": st.one_of(st.sampled_from(["out.txt", "out.html", "no/such/out.svg", "out.pdf", ""]), words),
 }
-FLAGS = ["--table", "--json", "--jsonl", "--no-steps", "--check", "-"]
+FLAGS = ["--table", "--json", "--jsonl", "--no-steps", "--check", "--grad", "--probs", "--wide", "-"]
 
 
 @st.composite
