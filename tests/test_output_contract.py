@@ -208,3 +208,19 @@ def test_a_wide_svg_is_as_wide_as_its_widest_line(run, tmp_path) -> None:
     assert run("softmax", "1", "2", "3", "--table", "--wide", "--save", str(path)).code == 0
     view_box = re.search(r'viewBox="0 0 (\d+(?:\.\d+)?) ', path.read_text(encoding="utf-8"))
     assert view_box is not None and float(view_box.group(1)) < 2000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bce", "1", "2", "--targets", "1,0", "--pos-weight", "2", "--weight", "3", "--grad", "--lr", "1"],
+        ["bce", "--probs", "0.9", "0.2", "--targets", "1,0", "--weight", "3", "--grad"],
+        ["xent", "2", "1", "0.1", "--targets", "0", "--weight", "1,2,3", "--label-smoothing", "0.1", "--grad"],
+        ["xent", "[[2, 1, 0.1]]", "--targets", "[[0.7, 0.2, 0.1]]", "--weight", "1,2,3", "--grad"],
+        ["nll", "[[-0.4, -1.2]]", "--targets", "0", "--weight", "1,2", "--grad"],
+        ["sigmoid", "1", "2", "--grad"],
+    ],
+)
+def test_each_step_appears_once(run, args: list[str]) -> None:
+    names = [step["name"] for step in run(*args, "--json").json()["steps"]]
+    assert len(names) == len(set(names)), names

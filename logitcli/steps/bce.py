@@ -40,12 +40,6 @@ def binary_cross_entropy(
     steps = [
         Step("logits", "x", x, "the logits"),
         Step("target", "y", y, "0/1 or probability"),
-        *([Step("weight", "w", np.array(w), "weight")] if weight is not None else []),
-        *(
-            [Step("pos_weight", "pw", np.array(pw), "pos_weight: weight of the positive term")]
-            if pos_weight is not None
-            else []
-        ),
         Step("sigmoid", "sigmoid", probs, "1 / (1 + exp(-x))", probability=True),
         Step("log_sigmoid", "log σ", log_p, "log sigmoid(x) = -softplus(-x)"),
         Step("log_one_minus_sigmoid", "log(1 - σ)", log_not_p, "log(1 - sigmoid(x)) = -softplus(x)"),
@@ -123,7 +117,7 @@ def binary_cross_entropy_grad(
             steps.append(Step("grad_weighted", f"w·({title})", grad, bracket))
         if reduction == "mean":
             grad = grad / np.float64(x.size)
-            steps.append(grad_step(grad, f"{bracket} / {x.size}: the mean's denominator (number of logits)"))
+            steps.append(grad_step(grad, f"({bracket}) / {x.size}: the mean's denominator (number of logits)"))
     last = steps.pop()
     steps.append(last if last.name == "grad" else grad_step(last.values, last.formula))
     return Gradient(tuple(steps), grad)

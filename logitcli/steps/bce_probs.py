@@ -117,7 +117,8 @@ def binary_cross_entropy_probs_grad(
             steps.append(Step("grad_weighted", "w·(…)", grad, "w · (p - y) / (p·(1 - p))"))
         if reduction == "mean":
             grad = grad / np.float64(p.size)
-            steps.append(grad_step(grad, f"/ {p.size}: the mean's denominator (number of probabilities)", "∂L/∂p"))
+            formula = f"{steps[-1].formula} / {p.size}: the mean's denominator (number of probabilities)"
+            steps.append(grad_step(grad, formula, "∂L/∂p"))
     last = steps.pop()
     steps.append(last if last.name == "grad" else grad_step(last.values, last.formula, "∂L/∂p"))
     return Gradient(tuple(steps), grad)
