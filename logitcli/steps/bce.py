@@ -59,12 +59,7 @@ def binary_cross_entropy(
             loss = loss * w
             formula = "w · [" + formula.split("   ")[0] + "]"
     steps.append(Step("loss", "loss", loss, formula))
-    result: np.ndarray | float = loss
-    if reduction != "none":
-        flat_loss, reduced = reduce_loss(loss.reshape(-1), reduction, float(loss.size))
-        result = flat_loss
-        assert reduced is not None
-        steps.append(reduced)
+    result = reduce_elementwise(loss, reduction, steps)
     details = {"reduction": reduction, "denominator": float(loss.size), "denominator_is": "number of logits"}
     return Calculation("bce", tuple(steps), result, _target_notes(y), details)
 
@@ -136,3 +131,13 @@ def binary_arguments(
             "bce needs one 0/1 (or probability) target per input"
         )
     return x, y
+
+
+def reduce_elementwise(loss: np.ndarray, reduction: str, steps: list[Step]) -> np.ndarray | float:
+    """An element-wise loss reduced as PyTorch reduces it (the mean over every element), its step appended."""
+    if reduction == "none":
+        return loss
+    result, reduced = reduce_loss(loss.reshape(-1), reduction, float(loss.size))
+    assert reduced is not None
+    steps.append(reduced)
+    return result

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from logitcli.steps.bce import binary_arguments
-from logitcli.steps.calculation import Calculation, Note, Step, broadcast_like, quiet, reduce_loss
+from logitcli.steps.bce import binary_arguments, reduce_elementwise
+from logitcli.steps.calculation import Calculation, Note, Step, broadcast_like, quiet
 from logitcli.steps.gradient import Gradient, grad_step
 
 #: PyTorch clamps each log at -100, so a probability of exactly 0 or 1 costs at most 100, never inf.
@@ -43,12 +43,7 @@ def binary_cross_entropy_probs(
         steps.append(Step("weight", "w", np.array(w), "weight, broadcast to the input"))
         formula = "-w·[y·log p + (1 - y)·log(1 - p)]"
     steps.append(Step("loss", "loss", loss, formula))
-    result: np.ndarray | float = loss
-    if reduction != "none":
-        flat_loss, reduced = reduce_loss(loss.reshape(-1), reduction, float(loss.size))
-        result = flat_loss
-        assert reduced is not None
-        steps.append(reduced)
+    result = reduce_elementwise(loss, reduction, steps)
     notes: tuple[Note, ...] = ()
     if (raw_log_p < LOG_CLAMP).any() or (raw_log_not_p < LOG_CLAMP).any():
         notes = (
