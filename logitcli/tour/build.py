@@ -242,17 +242,31 @@ def _class_names(w: _Writer, batch: Batch) -> list[str]:
     ]
 
 
-def _sigmoid_curve(w: _Writer, marks: list[tuple[str, float]]) -> Curve:
-    """sigmoid on a grid wide enough for the marked logits (within reason), each mark on the curve."""
-    widest = max([CURVE_HALF_RANGE, *(abs(x) for _, x in marks if np.isfinite(x))])
+def _marked_curve(
+    w: _Writer,
+    function: Callable[[np.ndarray], np.ndarray],
+    marks: list[tuple[str, float]],
+    half_range: float,
+    caption: str,
+    y_range: tuple[float, float] = (0.0, 1.0),
+) -> Curve:
+    """`function` on a grid wide enough for the marked logits (within reason), each mark on the curve."""
+    widest = max([half_range, *(abs(x) for _, x in marks if np.isfinite(x))])
     half = float(min(np.ceil(widest), CURVE_MAX_HALF_RANGE))
     xs = np.linspace(-half, half, CURVE_SAMPLES)
-    ys = steps.sigmoid(xs[None, :]).result[0]
-    at = steps.sigmoid(np.array([[x for _, x in marks]])).result[0] if marks else np.zeros(0)
+    ys = function(xs[None, :])[0]
+    at = function(np.array([[x for _, x in marks]]))[0] if marks else np.zeros(0)
     clipped = sum(1 for _, x in marks if not -half <= x <= half)
     note = w.word("curve_clipped", count=clipped) if clipped else ""
     points = tuple(Mark(label, float(x), float(y)) for (label, x), y in zip(marks, at, strict=True))
-    return Curve(w.texts["sigmoid"]["curve_caption"], xs, ys, points, note)
+    return Curve(caption, xs, ys, points, note, y_range=y_range)
+
+
+def _sigmoid_curve(w: _Writer, marks: list[tuple[str, float]]) -> Curve:
+    """The sigmoid itself, for the sigmoid section."""
+    return _marked_curve(
+        w, lambda x: steps.sigmoid(x).result, marks, CURVE_HALF_RANGE, w.texts["sigmoid"]["curve_caption"]
+    )
 
 
 def _sigmoid_landmarks(w: _Writer) -> list[Prose]:
@@ -695,16 +709,9 @@ def _descent(w: _Writer, calc: Calculation, batch: Batch, targets: np.ndarray, t
 
 
 def _slope_curve(w: _Writer, marks: list[tuple[str, float]]) -> Curve:
-    """σ'(x) on a grid wide enough for x = ±10 and the marked logits (within reason), each mark on the curve."""
-    widest = max([SLOPE_HALF_RANGE, *(abs(x) for _, x in marks if np.isfinite(x))])
-    half = float(min(np.ceil(widest), CURVE_MAX_HALF_RANGE))
-    xs = np.linspace(-half, half, CURVE_SAMPLES)
-    ys = steps.sigmoid_grad(xs[None, :]).values[0]
-    at = steps.sigmoid_grad(np.array([[x for _, x in marks]])).values[0] if marks else np.zeros(0)
-    clipped = sum(1 for _, x in marks if not -half <= x <= half)
-    note = w.word("curve_clipped", count=clipped) if clipped else ""
-    points = tuple(Mark(label, float(x), float(y)) for (label, x), y in zip(marks, at, strict=True))
-    return Curve(w.texts["grad"]["curve_caption"], xs, ys, points, note, y_range=(0.0, 0.25))
+    """σ'(x), wide enough for x = ±10: where it vanishes."""
+    caption = w.texts["grad"]["curve_caption"]
+    return _marked_curve(w, lambda x: steps.sigmoid_grad(x).values, marks, SLOPE_HALF_RANGE, caption, (0.0, 0.25))
 
 
 def _sigmoid_slope(w: _Writer, marks: list[tuple[str, float]]) -> list[Block]:
