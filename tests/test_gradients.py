@@ -434,3 +434,42 @@ def test_gradients_where_targets_are_not_probabilities(torch, data) -> None:
         x,
     )
     same(ours, theirs)
+
+
+@SETTINGS
+@given(data=st.data(), reduction=reductions, eps=smoothing)
+def test_k_dimensional_gradients_are_autograds(torch, data, reduction, eps) -> None:
+    """(N, C, d1, ..., dk) as the CLI runs it: rows laid out by the Layout, the gradient shaped back."""
+    from logitcli.batch import Layout
+
+    shape = data.draw(st.lists(st.integers(1, 3), min_size=3, max_size=4).map(tuple))
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-50, 50)))
+    layout = Layout(shape, 1)
+    t = data.draw(hnp.arrays(np.int64, layout.positions, elements=st.integers(0, shape[1] - 1) | st.just(IGNORE)))
+    w = data.draw(class_weights(shape[1]))
+    ours = S.cross_entropy_grad(layout.rows(x), t.reshape(-1), w, IGNORE, reduction, eps).values
+    theirs = autograd(
+        torch,
+        torch.nn.functional.cross_entropy,
+        x,
+        torch.tensor(t),
+        weight=tensor(torch, w),
+        ignore_index=IGNORE,
+        reduction=reduction,
+        label_smoothing=eps,
+    )
+    same(layout.per_class(ours), theirs)
+    y = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
+    bce = Layout(shape, -1)  # bce's classes are the last axis, where pos_weight broadcasts
+    pw = data.draw(st.none() | hnp.arrays(np.float64, (shape[-1],), elements=st.floats(0.0, 5.0)))
+    pw_rows = None if pw is None else bce.rows(np.broadcast_to(pw, shape))
+    ours = S.binary_cross_entropy_grad(bce.rows(x), bce.rows(y), pos_weight=pw_rows, reduction=reduction).values
+    theirs = autograd(
+        torch,
+        torch.nn.functional.binary_cross_entropy_with_logits,
+        x,
+        tensor(torch, y),
+        pos_weight=tensor(torch, pw),
+        reduction=reduction,
+    )
+    same(bce.per_class(ours), theirs)
