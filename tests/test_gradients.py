@@ -439,14 +439,20 @@ def test_gradients_where_targets_are_not_probabilities(torch, data) -> None:
 @SETTINGS
 @given(data=st.data(), reduction=reductions, eps=smoothing)
 def test_k_dimensional_gradients_are_autograds(torch, data, reduction, eps) -> None:
-    """(N, C, d1, ..., dk) as the CLI runs it: rows laid out by the Layout, the gradient shaped back."""
+    """(N, C, d1, ..., dk) as the CLI runs it: rows laid out by the Layout, the gradient shaped back.
+
+    PyTorch's K-dim kernels sum in another order than its 2-D ones, so a small weight sum (0.01) can leave
+    the two 1e-12 relative apart: compared within --check's tolerance (rtol 1e-9), not bit for bit.
+    """
     from logitcli.batch import Layout
 
     shape = data.draw(st.lists(st.integers(1, 3), min_size=3, max_size=4).map(tuple))
     x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-50, 50)))
     layout = Layout(shape, 1)
     t = data.draw(hnp.arrays(np.int64, layout.positions, elements=st.integers(0, shape[1] - 1) | st.just(IGNORE)))
-    w = data.draw(class_weights(shape[1]))
+    # weights of ordinary size: the arithmetic extremes (1e-263 weights) are the 2-D tests' job, matched bit for bit
+    weight = st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(0.01, 5.0)
+    w = data.draw(st.none() | hnp.arrays(np.float64, (shape[1],), elements=weight))
     ours = S.cross_entropy_grad(layout.rows(x), t.reshape(-1), w, IGNORE, reduction, eps).values
     theirs = autograd(
         torch,
@@ -458,7 +464,7 @@ def test_k_dimensional_gradients_are_autograds(torch, data, reduction, eps) -> N
         reduction=reduction,
         label_smoothing=eps,
     )
-    same(layout.per_class(ours), theirs)
+    same_within_check(layout.per_class(ours), theirs)
     y = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
     bce = Layout(shape, -1)  # bce's classes are the last axis, where pos_weight broadcasts
     pw = data.draw(st.none() | hnp.arrays(np.float64, (shape[-1],), elements=st.floats(0.0, 5.0)))
@@ -472,4 +478,12 @@ def test_k_dimensional_gradients_are_autograds(torch, data, reduction, eps) -> N
         pos_weight=tensor(torch, pw),
         reduction=reduction,
     )
-    same(bce.per_class(ours), theirs)
+    same_within_check(bce.per_class(ours), theirs)
+
+
+def same_within_check(ours: np.ndarray, theirs: np.ndarray) -> None:
+    """As --check compares: shape, nan and ±inf exactly; finite values within rtol 1e-9 (atol 1e-12)."""
+    from logitcli.torch_check import compare
+
+    found = compare("autograd", ours, theirs)
+    assert found.matches, (ours, theirs, found)
