@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from logitcli.cli import app
+
+# Property tests: the same examples on every run by default (CI must not turn red by the luck of a draw);
+# HYPOTHESIS_PROFILE=heavy draws fresh ones, many more of them (each test file sets its own counts).
+settings.register_profile("default", derandomize=True, deadline=None)
+settings.register_profile("heavy", derandomize=False, deadline=None)
+settings.load_profile("heavy" if os.environ.get("HYPOTHESIS_PROFILE") == "heavy" else "default")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
