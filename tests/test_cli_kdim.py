@@ -164,3 +164,8 @@ def test_label_maps_from_npy_files(run, seg, tmp_path) -> None:
     soft = run("xent", "-f", seg, "--targets", str(tmp_path / "probs.npy")).json()
     assert soft["targets"] == "class probabilities"
     np.testing.assert_allclose(soft["result"], F.cross_entropy(tensor(X), tensor(PROBS)).item(), rtol=1e-12)
+
+
+def test_explain_results_have_pytorchs_shape_too(run, seg) -> None:
+    doc = run("explain", "-f", seg, "--section", "softmax", "--json").json()
+    assert np.array(doc["sections"][0]["result"]).shape == (2, 3, 4, 4)

@@ -512,11 +512,6 @@ def _article_xent(w: _Writer) -> Section:
 # ----------------------------------------------------------------------------- the user's numbers
 
 
-def _shaped(values: np.ndarray, batch: Batch) -> np.ndarray:
-    """A 1-D input's result without the batch axis, as the commands' JSON and PyTorch shape it."""
-    return values[0] if batch.one_example else values
-
-
 def _top_classes(batch: Batch, row: int, k: int | None) -> list[int]:
     """The classes a table shows for one example: all, or the top k by logit (a choice, not a result)."""
     order = np.argsort(-batch.values[row], kind="stable")
@@ -529,7 +524,7 @@ def _your_logits(w: _Writer, batch: Batch, k: int | None) -> Section:
         *w.say("logits", "yours", examples=batch.n_examples, classes=batch.n_classes, top_k=k or DEFAULT_TOP_K),
         w.table("", _logits_calc(batch.values), batch, top_k=k),
     ]
-    return w.section("logits", blocks, yours=True, result=_shaped(batch.values, batch))
+    return w.section("logits", blocks, yours=True, result=batch.original())
 
 
 def _your_sigmoid(w: _Writer, batch: Batch, k: int | None) -> Section:
@@ -547,7 +542,7 @@ def _your_sigmoid(w: _Writer, batch: Batch, k: int | None) -> Section:
         *_sigmoid_inverse(w, calc, 0, shown[0]),
         *w.say("sigmoid", "notice", "notice"),
     ]
-    return w.section("sigmoid", blocks, yours=True, result=_shaped(calc.result, batch))
+    return w.section("sigmoid", blocks, yours=True, result=batch.shaped(calc.result))
 
 
 def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
@@ -572,7 +567,7 @@ def _your_softmax(w: _Writer, batch: Batch, k: int | None) -> Section:
         *checks,
         *w.say("softmax", "notice", "notice"),
     ]
-    return w.section("softmax", blocks, yours=True, result=_shaped(calc.result, batch))
+    return w.section("softmax", blocks, yours=True, result=batch.shaped(calc.result))
 
 
 def _targets_text(targets: np.ndarray) -> str:
@@ -762,6 +757,6 @@ def _your_grad(w: _Writer, batch: Batch, targets: np.ndarray | None, k: int | No
             *_confident(w),
             *_descent(w, calc, batch, targets, k),
         ]
-        result = _shaped(calc.grad, batch)
+        result = batch.shaped(calc.grad)
     blocks += [*_sigmoid_slope(w, marks), *w.say("grad", "notice", "notice")]
     return w.section("grad", blocks, yours=True, result=result)
