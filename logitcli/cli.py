@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from logitcli.model import ModelOptions, ModelRun
+    from logitcli.torch_check import TorchCheck
     from logitcli.tour.data import Tour
 
 app = typer.Typer(
@@ -149,13 +150,13 @@ def _checked(
     calc = _diagnosed(calc, batch)
     if not enabled:
         return calc
-    from logitcli.torch_check import absolute_tolerance, check, describe
+    from logitcli.torch_check import absolute_tolerance, check
 
     torch_targets = None if targets is None else batch.shaped(targets)
     found = check(calc, batch.original(), torch_targets, result=batch.shaped(calc.result), **options)
     if found is None:
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
-    record = {key: value for key, value in describe(found, found.function).items() if key != "torch"}
+    record = _check_record(found)
     if calc.grad is not None:
         from logitcli.torch_check import check_gradient
 
@@ -168,8 +169,15 @@ def _checked(
             **options,
         )
         assert grad is not None  # torch imported fine just above
-        record["grad"] = {key: value for key, value in describe(grad, grad.function).items() if key != "torch"}
+        record["grad"] = _check_record(grad)
     return replace(calc, details={**calc.details, "torch_check": record})
+
+
+def _check_record(found: TorchCheck) -> dict[str, Any]:
+    """A comparison as `torch_check` in JSON (torch ran, so `describe`'s "torch" flag says nothing)."""
+    from logitcli.torch_check import describe
+
+    return {key: value for key, value in describe(found, found.function).items() if key != "torch"}
 
 
 def _diagnosed(calc: steps.Calculation, batch: Batch) -> steps.Calculation:
@@ -589,8 +597,6 @@ def _register_only(name: str | None) -> None:
 
 
 def _exit_now(code: int) -> None:
-    import os
-
     try:
         sys.stdout.flush()
         sys.stderr.flush()

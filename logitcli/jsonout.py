@@ -77,11 +77,6 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(jsonable(value), option=_OPTIONS)
 
 
-def shaped(values: np.ndarray | float, batch: Batch) -> np.ndarray | float:
-    """Values in PyTorch's shape for the batch's input: (C,) for a (C,) input, (N, C, d1, ...) for K-dim."""
-    return batch.shaped(values)
-
-
 def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) -> Iterator[tuple[str, Any]]:
     """The (key, value) pairs of the --json document, in order; written one by one to keep memory flat."""
     yield "command", calc.command
@@ -95,9 +90,9 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
         yield key, value
     if include_steps:
         yield "steps", [_step_document(step, batch) for step in calc.steps]
-    yield "result", shaped(calc.result, batch)
+    yield "result", batch.shaped(calc.result)
     if calc.grad is not None:
-        yield "grad", shaped(calc.grad, batch)
+        yield "grad", batch.shaped(calc.grad)
     if calc.descent is not None:
         yield "descent", _descent_document(calc.descent, batch)
     yield "notes", [note_document(note) for note in calc.notes]
@@ -105,7 +100,7 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
 
 def _descent_document(descent: Descent, batch: Batch) -> dict[str, Any]:
     """--lr: the step size, the input after one step (shaped as the input) and the loss there."""
-    return {"lr": descent.lr, "logits": shaped(descent.after, batch), "loss": shaped(descent.loss_after, batch)}
+    return {"lr": descent.lr, "logits": batch.shaped(descent.after), "loss": batch.shaped(descent.loss_after)}
 
 
 def note_document(note: str) -> dict[str, Any]:
@@ -118,7 +113,7 @@ def _step_document(step: Step, batch: Batch, row: int | None = None) -> dict[str
     if row is not None:
         values = step.values[row]
     else:
-        values = step.values if step.per == "batch" else shaped(step.values, batch)
+        values = step.values if step.per == "batch" else batch.shaped(step.values)
     return {"name": step.name, "title": step.title, "formula": step.formula, "per": step.per, "values": values}
 
 
