@@ -319,12 +319,8 @@ def _reduction_cause(calc: Calculation, step: Step, kind: Kind) -> tuple[str, di
 
 def _why_nothing_counts(calc: Calculation) -> str:
     """A mean over 0: every example ignored, or the kept examples' weights summing to 0."""
-    if _has(calc, "target") and "ignore_index" in calc.details and calc.step("target").values.ndim <= 1:
-        with quiet():
-            targets = np.asarray(calc.step("target").values)
-            if (targets == float(calc.details["ignore_index"])).all():
-                return "every example is ignored"
-    return "the kept examples' weights sum to 0"
+    ignored = calc.ignored()
+    return "every example is ignored" if ignored.size and ignored.all() else "the kept examples' weights sum to 0"
 
 
 def _loss_cause(calc: Calculation, step: Step, cell: tuple[int, ...], kind: Kind) -> tuple[str, dict] | None:

@@ -267,14 +267,6 @@ def _targets(calc: Calculation) -> np.ndarray | None:
     return None
 
 
-def _ignored(calc: Calculation) -> np.ndarray:
-    """Which examples the loss leaves out (target == ignore_index)."""
-    targets, ignore = _targets(calc), _ignore_index(calc)
-    if targets is None or ignore is None:
-        return np.zeros(0, dtype=bool)
-    return targets == ignore
-
-
 def _cell(calc: Calculation, step: Step, row: int, batch: Batch, view: View) -> str:
     value = float(step.values[row])
     if step.name == "target" and step.per == "example":
@@ -347,7 +339,7 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
 
 
 def _ignored_line(calc: Calculation, view: View, row: int | None = None) -> list[RenderableType]:
-    ignored = _ignored(calc)
+    ignored = calc.ignored()
     if not ignored.size or not (ignored[row] if row is not None else ignored.any()):
         return []
     return [view.line(view.word("ignored_note", index=_ignore_index(calc)))]

@@ -78,6 +78,14 @@ class Calculation:
                 return step
         raise KeyError(name)
 
+    def ignored(self) -> np.ndarray:
+        """Which examples the loss leaves out (target == ignore_index); empty without class-index targets."""
+        ignore = self.details.get("ignore_index")
+        targets = next((s.values for s in self.steps if s.name == "target" and s.per == "example"), None)
+        if targets is None or ignore is None:
+            return np.zeros(0, dtype=bool)
+        return targets == int(ignore)
+
 
 def quiet() -> Any:
     """Overflow to inf and 0 * inf are the lessons here, not warnings."""
