@@ -23,6 +23,7 @@ from logitcli.batch import Batch
 from logitcli.errors import InputError, shown
 from logitcli.files import read_text, require_regular_file
 from logitcli.inputs import load_json, looks_like_numbers, read_file, to_array
+from logitcli.steps.calculation import shape_text
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _INTEGER_RE = re.compile(r"^[-+]?[0-9]+$")
@@ -140,17 +141,17 @@ def _as_class_targets(
             return layout.rows(array.astype(np.float64))
         else:
             raise InputError(
-                f"--targets has shape {_shape(array.shape)}: for input of shape {_shape(layout.shape)} "
-                f"give class indices of shape {_shape(layout.positions)}"
-                + (f" or class probabilities of shape {_shape(layout.shape)}" if allow_soft else "")
+                f"--targets has shape {shape_text(array.shape)}: for input of shape {shape_text(layout.shape)} "
+                f"give class indices of shape {shape_text(layout.positions)}"
+                + (f" or class probabilities of shape {shape_text(layout.shape)}" if allow_soft else "")
             )
     if array.ndim == 2:
         if not allow_soft:
             raise InputError("nll takes one class index per example, not class probabilities")
         if array.shape != layout.shape:
             raise InputError(
-                f"soft targets have shape {_shape(array.shape)} but the logits have shape "
-                f"{_shape(layout.shape)}: give one probability per logit, in the logits' shape"
+                f"soft targets have shape {shape_text(array.shape)} but the logits have shape "
+                f"{shape_text(layout.shape)}: give one probability per logit, in the logits' shape"
             )
         return array.astype(np.float64)
     if array.ndim != 1:
@@ -223,7 +224,7 @@ def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
             )
     elif array.shape != batch.layout.shape:
         raise InputError(
-            f"got targets of shape {_shape(array.shape)} for logits of shape {_shape(batch.layout.shape)}: "
+            f"got targets of shape {shape_text(array.shape)} for logits of shape {shape_text(batch.layout.shape)}: "
             "bce needs one 0/1 target per logit, as a JSON array of the logits' shape"
         )
     return batch.layout.rows(array.reshape(batch.layout.shape))
@@ -242,10 +243,6 @@ def parse_weights(text: str | None, option: str) -> np.ndarray | None:
             raise InputError(f"{shown(bad[0])} in {option} is not a number: give one weight per class, like 0.2,1,3")
         array = to_array([float(t) for t in tokens], option)
     return array
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 # ----------------------------------------------------------------------------- labels files

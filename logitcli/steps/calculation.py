@@ -137,19 +137,20 @@ def broadcast_like(values: np.ndarray, shape: tuple[int, ...], option: str) -> n
         full = np.broadcast_shapes(values.shape, shape)
     except ValueError:
         raise ValueError(
-            f"{option} has shape {_shape(values.shape)}, which does not broadcast against the logits' shape "
-            f"{_shape(shape)} (PyTorch refuses it: sizes differ at a dimension where neither is 1); give a scalar, "
+            f"{option} has shape {shape_text(values.shape)}, which does not broadcast against the logits' shape "
+            f"{shape_text(shape)} (PyTorch refuses it: sizes differ at a dimension where neither is 1); give a scalar, "
             f"one value per class ({shape[-1] if shape else 1}), or the logits' shape"
         ) from None
     if full != tuple(shape):
         raise ValueError(
-            f"{option} has shape {_shape(values.shape)}, which broadcasts to {_shape(full)}, bigger than the "
-            f"logits' shape {_shape(shape)} (PyTorch refuses it: the loss cannot grow to the weight's shape)"
+            f"{option} has shape {shape_text(values.shape)}, which broadcasts to {shape_text(full)}, bigger than the "
+            f"logits' shape {shape_text(shape)} (PyTorch refuses it: the loss cannot grow to the weight's shape)"
         )
     return np.broadcast_to(values, shape)
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as PyTorch and Python print it: (2, 3), (3,), ()."""
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
