@@ -1,5 +1,5 @@
 """`python -m logitcli` runs the same app as the `logitcli` console script."""
 
-from logitcli.cli import main
+from logitcli.cli.commands import main
 
 main()

@@ -1,6 +1,6 @@
 """The errors a user can cause, each with the exit code it should end with, and how they are shown.
 
-The CLI catches these at one place (`logitcli.clickparts.LogitcliGroup.main`) and prints one line on
+The CLI catches these at one place (`logitcli.cli.clickparts.LogitcliGroup.main`) and prints one line on
 stderr; everything else is turned into one line there too (with `--debug`, every error keeps its
 traceback).
 """

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
-from logitcli.cli import app
+from logitcli.cli.commands import app
 
 # Property tests: the same examples on every run by default (CI must not turn red by the luck of a draw);
 # HYPOTHESIS_PROFILE=heavy draws fresh ones, many more of them (each test file sets its own counts).

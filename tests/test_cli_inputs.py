@@ -156,7 +156,7 @@ def test_json_round_trip_keeps_full_precision(logits: np.ndarray, reduction: str
     """Numbers in, JSON out, JSON back in: nothing is lost to formatting at any step."""
     from typer.testing import CliRunner
 
-    from logitcli.cli import app
+    from logitcli.cli.commands import app
 
     runner = CliRunner()
     first = runner.invoke(app, ["softmax", "--json"], input=json.dumps(logits.tolist()))

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from logitcli.batch import Batch, Layout
+from logitcli.inputs.batch import Batch, Layout
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

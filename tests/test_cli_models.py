@@ -20,7 +20,7 @@ def folder_logits() -> dict:
     """`logits sample_data/ --json`, run once for the module."""
     from typer.testing import CliRunner
 
-    from logitcli.cli import app
+    from logitcli.cli.commands import app
 
     out = CliRunner().invoke(app, ["logits", str(SAMPLE_DATA), "--json"])
     assert out.exit_code == 0, out.stderr

@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 from logitcli import steps as S
-from logitcli.batch import Batch
-from logitcli.diagnosis import TEXTS, diagnose, origins
+from logitcli.inputs.batch import Batch
+from logitcli.steps.diagnosis import TEXTS, diagnose, origins
 from logitcli.tour import build_tour, load_texts, render_tour
 
 inf, nan = np.inf, np.nan

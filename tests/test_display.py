@@ -18,10 +18,10 @@ from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
 
-from logitcli.batch import Batch
-from logitcli.cli import app
-from logitcli.jsonout import dumps
-from logitcli.render import (
+from logitcli.cli.commands import app
+from logitcli.inputs.batch import Batch
+from logitcli.output.jsonout import dumps
+from logitcli.output.render import (
     DEFAULT_TOP_K,
     LABELS,
     View,
@@ -152,7 +152,7 @@ def test_fit_prefers_dropping_bars_then_secondary_then_turning() -> None:
 
 
 def test_fit_never_makes_a_column_narrower_than_its_numbers() -> None:
-    from logitcli.render import Column, Grid, column_widths
+    from logitcli.output.render import Column, Grid, column_widths
 
     grid = Grid(
         (

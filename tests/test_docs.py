@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from typer.main import get_command
 
-from logitcli.cli import app
+from logitcli.cli.commands import app
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -25,11 +25,11 @@ import pytest
 from rich.console import Console
 
 from logitcli import steps
-from logitcli.batch import Batch
 from logitcli.errors import InputError
-from logitcli.jsonout import dumps
-from logitcli.render import LABELS
-from logitcli.torch_check import check, compare
+from logitcli.inputs.batch import Batch
+from logitcli.model.check import check, compare
+from logitcli.output.jsonout import dumps
+from logitcli.output.render import LABELS
 from logitcli.tour import LANGS, SECTIONS, article, build_tour, default_lang, load_texts, render_tour, tour_to_json
 from logitcli.tour.data import CalcTable, Check, Comparison, Curve, Tour
 from logitcli.tour.plot import MARK, ascii_curve

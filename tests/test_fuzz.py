@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from logitcli.cli import app
+from logitcli.cli.commands import app
 
 HEAVY = os.environ.get("HYPOTHESIS_PROFILE") == "heavy"
 FUZZ = settings(

@@ -335,7 +335,7 @@ def test_descent_needs_a_gradient():
 
 
 def test_check_gradient_covers_every_loss_and_option(torch):
-    from logitcli.torch_check import check_gradient
+    from logitcli.model.check import check_gradient
 
     x = np.array([[0.1752, 0.0539, -0.0581], [0.0544, 0.0642, 0.0782], [0.3230, np.inf, 0.1941]])
     t = np.array([1, IGNORE, 2])
@@ -359,7 +359,7 @@ def test_check_gradient_covers_every_loss_and_option(torch):
 
 
 def test_check_gradient_reports_a_difference(torch):
-    from logitcli.torch_check import check_gradient
+    from logitcli.model.check import check_gradient
 
     x, t = np.array([[2.0, 1.0, 0.1]]), np.array([0])
     calc = S.with_gradient(S.cross_entropy(x, t), S.cross_entropy_grad(x, t))
@@ -370,7 +370,7 @@ def test_check_gradient_reports_a_difference(torch):
 def test_check_gradient_is_none_without_torch(monkeypatch):
     import sys
 
-    from logitcli.torch_check import check_gradient
+    from logitcli.model.check import check_gradient
 
     monkeypatch.setitem(sys.modules, "torch", None)
     x, t = np.array([[2.0, 1.0]]), np.array([0])
@@ -447,7 +447,7 @@ def test_k_dimensional_gradients_are_autograds(torch, data, reduction, eps) -> N
     PyTorch's K-dim kernels sum in another order than its 2-D ones, so a small weight sum (0.01) can leave
     the two 1e-12 relative apart: compared within --check's tolerance (rtol 1e-9), not bit for bit.
     """
-    from logitcli.batch import Layout
+    from logitcli.inputs.batch import Layout
 
     shape = data.draw(st.lists(st.integers(1, 3), min_size=3, max_size=4).map(tuple))
     x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-50, 50)))
@@ -486,7 +486,7 @@ def test_k_dimensional_gradients_are_autograds(torch, data, reduction, eps) -> N
 
 def same_within_check(ours: np.ndarray, theirs: np.ndarray) -> None:
     """As --check compares: shape, nan and ±inf exactly; finite values within rtol 1e-9 (atol 1e-12)."""
-    from logitcli.torch_check import compare
+    from logitcli.model.check import compare
 
     found = compare("autograd", ours, theirs)
     assert found.matches, (ours, theirs, found)

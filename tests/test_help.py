@@ -13,9 +13,9 @@ import pytest
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from logitcli import options
-from logitcli.cli import app
-from logitcli.helptext import HELP, command_help
+from logitcli.cli import options
+from logitcli.cli.commands import app
+from logitcli.cli.helptext import HELP, command_help
 from logitcli.tour import LANGS, SECTIONS
 
 COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "logits", "explain", "models")

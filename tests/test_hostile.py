@@ -439,7 +439,7 @@ def test_debug_lets_a_bug_through(monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from logitcli import steps
-    from logitcli.cli import app
+    from logitcli.cli.commands import app
 
     def fail(*_args, **_kwargs):
         raise RuntimeError("boom")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from logitcli.jsonout import dumps
+from logitcli.output.jsonout import dumps
 
 
 def one_at_a_time(value: float | list) -> object:

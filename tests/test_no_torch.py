@@ -18,14 +18,14 @@ class Block:
             raise ModuleNotFoundError(f"No module named {name!r}")
 sys.meta_path.insert(0, Block())
 sys.argv = ["logitcli", *sys.argv[1:]]
-from logitcli.cli import main
+from logitcli.cli.commands import main
 main()
 """
 
 CHECK_MODULES = """
 import sys
 sys.argv = ["logitcli", *sys.argv[1:]]
-from logitcli.cli import app
+from logitcli.cli.commands import app
 try:
     app()
 except SystemExit:

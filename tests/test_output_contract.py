@@ -12,7 +12,7 @@ import pytest
 from conftest import BEAR_LOGITS, BEAR_TARGETS
 from rich.console import Console
 
-from logitcli.output import _less_shows_colours, pager_with_colours
+from logitcli.output.emit import _less_shows_colours, pager_with_colours
 from logitcli.steps import cross_entropy
 from logitcli.tour import default_lang
 

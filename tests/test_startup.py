@@ -9,7 +9,7 @@ COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "logits", "explain", "mo
 
 
 def console(*args: str) -> subprocess.CompletedProcess:
-    code = "import sys; from logitcli.cli import main; sys.argv = ['logitcli', *sys.argv[1:]]; main()"
+    code = "import sys; from logitcli.cli.commands import main; sys.argv = ['logitcli', *sys.argv[1:]]; main()"
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env={"COLUMNS": "100", "PATH": ""}
     )
@@ -27,6 +27,6 @@ def test_a_named_command_runs_and_a_misspelt_one_is_suggested() -> None:
 
 
 def test_the_registered_commands_are_all_there_in_process() -> None:
-    from logitcli.cli import app
+    from logitcli.cli.commands import app
 
     assert {info.callback.__name__ for info in app.registered_commands} == set(COMMANDS)

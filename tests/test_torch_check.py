@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from logitcli import steps
-from logitcli.torch_check import ATOL_PER_UNIT, RTOL, absolute_tolerance, compare
+from logitcli.model.check import ATOL_PER_UNIT, RTOL, absolute_tolerance, compare
 
 
 def test_a_large_sum_equal_to_the_last_bits_matches() -> None:

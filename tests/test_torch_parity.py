@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from logitcli import steps as S
-from logitcli.batch import Batch
-from logitcli.jsonout import dumps
-from logitcli.torch_check import absolute_tolerance, compare
+from logitcli.inputs.batch import Batch
+from logitcli.model.check import absolute_tolerance, compare
+from logitcli.output.jsonout import dumps
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 
-from logitcli.classnames import check_class_names
 from logitcli.errors import InputError
-from logitcli.files import read_text
+from logitcli.inputs.classnames import check_class_names
+from logitcli.inputs.files import read_text
 
 # The only short names that would repeat among the 1,000 ImageNet classes.
 _IMAGENET_OVERRIDES = {134: "crane (bird)", 517: "crane (machine)", 639: "tank suit"}

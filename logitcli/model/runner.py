@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from logitcli.batch import Batch
 from logitcli.errors import InputError, shown
+from logitcli.inputs.batch import Batch
 from logitcli.model.classes import resolve_classes
 from logitcli.model.deps import torch_and_timm
 from logitcli.model.images import Failure, ImageError, decode_image, expand_image_arguments

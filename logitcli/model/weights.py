@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from logitcli.errors import InputError, RunError
-from logitcli.files import require_regular_file
+from logitcli.inputs.files import require_regular_file
 from logitcli.model.deps import torch_and_timm
 from logitcli.model.names import BUNDLED_MODELS, architecture, check_model_name
 from logitcli.model.options import DEFAULT_MODEL, WEIGHT_KEYWORDS, ModelOptions
@@ -257,7 +257,7 @@ def _hf_folder(folder: Path) -> tuple[Path, dict]:
     config_path = folder / "config.json"
     config: dict = {}
     if config_path.exists():
-        from logitcli.files import read_text
+        from logitcli.inputs.files import read_text
 
         try:
             config = json.loads(read_text(config_path, str(config_path)))

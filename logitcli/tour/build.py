@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from logitcli import steps
-from logitcli.batch import Batch
-from logitcli.diagnosis import diagnose
 from logitcli.errors import InputError, LogitcliError
-from logitcli.render import DEFAULT_TOP_K, default_top_k, format_distinct, format_number
+from logitcli.inputs.batch import Batch
+from logitcli.model.check import TorchCheck, check, check_gradient, function_name, gradient_function_name
+from logitcli.output.render import DEFAULT_TOP_K, default_top_k, format_distinct, format_number
 from logitcli.steps import Calculation, Step
-from logitcli.torch_check import TorchCheck, check, check_gradient, function_name, gradient_function_name
+from logitcli.steps.diagnosis import diagnose
 from logitcli.tour import article
 from logitcli.tour.data import (
     Bars,

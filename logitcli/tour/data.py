@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from logitcli.batch import Batch
-from logitcli.jsonout import document_parts, jsonable
+from logitcli.inputs.batch import Batch
+from logitcli.model.check import TorchCheck, describe
+from logitcli.output.jsonout import document_parts, jsonable
 from logitcli.steps import Calculation
-from logitcli.torch_check import TorchCheck, describe
 
 ProseKind = Literal["paragraph", "notice", "note"]
 

@@ -21,7 +21,7 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
-from logitcli.render import (
+from logitcli.output.render import (
     Column,
     Grid,
     View,

@@ -24,7 +24,7 @@ from typer import Abort
 from typer._click.exceptions import ClickException
 
 from logitcli.errors import InputError, LogitcliError, RunError, one_line
-from logitcli.inputs import looks_like_numbers
+from logitcli.inputs.read import looks_like_numbers
 
 
 def move_numbers_behind_dashes(

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
-from logitcli.batch import Batch
 from logitcli.errors import InputError, RunError, one_line, shown
+from logitcli.inputs.batch import Batch
 from logitcli.steps import Calculation
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from logitcli.render import View
+    from logitcli.output.render import View
 
 Mode = Literal["table", "json", "jsonl"]
 SAVE_SUFFIXES = (".html", ".htm", ".svg", ".txt")
@@ -107,7 +107,7 @@ class Output:
 
     def view(self, console: Console, labels: dict[str, str] | None = None) -> View:
         """Width and rows for this console: a terminal's height bounds the rows unless --rows says otherwise."""
-        from logitcli.render import BATCH_CLASS_TABLES, View
+        from logitcli.output.render import BATCH_CLASS_TABLES, View
 
         rows = self.rows
         from_screen = rows == "auto" and console.is_terminal
@@ -217,7 +217,7 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
 
 
 def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
-    from logitcli import jsonout
+    from logitcli.output import jsonout
 
     sys.stdout.flush()
     if out.mode == "json":
@@ -228,11 +228,11 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
     sys.stdout.buffer.flush()
 
     def parts(view: View) -> list[RenderableType]:
-        from logitcli.render import calculation_renderables
+        from logitcli.output.render import calculation_renderables
 
         parts = calculation_renderables(calc, batch, view)
         if calc.descent is not None:
-            from logitcli.render import descent_renderables
+            from logitcli.output.render import descent_renderables
 
             parts += descent_renderables(calc.descent, batch, view)
         return parts
@@ -243,7 +243,7 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
 
 
 def emit_logits(batch: Batch, out: Output) -> None:
-    from logitcli import jsonout
+    from logitcli.output import jsonout
 
     sys.stdout.flush()
     if out.mode == "json":
@@ -256,7 +256,7 @@ def emit_logits(batch: Batch, out: Output) -> None:
     sys.stdout.buffer.flush()
 
     def parts(view: View) -> list[RenderableType]:
-        from logitcli.render import logits_renderables
+        from logitcli.output.render import logits_renderables
 
         return logits_renderables(batch, view)
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from logitcli.output import Output, parse_rows
+from logitcli.output.emit import Output, parse_rows
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
 OUTPUT = "Output"

@@ -6,7 +6,7 @@ Two arrangements, chosen by what reads best:
 - by step (a small batch with few classes): one table per step, rows are examples, as the article prints
   "softmax by row"; when those tables are too wide for the terminal, one class table per example instead.
 
-Every table then goes through one width decision (`logitcli.grid.fit`, re-exported here), the same for every
+Every table then goes through one width decision (`logitcli.output.grid.fit`, re-exported here), the same for every
 command and the tour: all columns as they are; without the probability bars; without the secondary columns
 (the naive forms a `Step` marks `secondary`); turned (the steps as rows); one block per row. A number is never
 cut. What was left out is said in one line with the flag that shows it (`--wide`), hidden rows with `--rows`.
@@ -25,8 +25,8 @@ import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from logitcli.batch import Batch
-from logitcli.grid import BAR_WIDTH, Column, Fitted, Grid, column_widths, fit, grid_table, packed
+from logitcli.inputs.batch import Batch
+from logitcli.output.grid import BAR_WIDTH, Column, Fitted, Grid, column_widths, fit, grid_table, packed
 from logitcli.steps import Calculation, Descent, Step, descent_calculation
 
 __all__ = [

@@ -18,22 +18,22 @@ import numpy as np
 import typer
 
 from logitcli import __version__, steps
-from logitcli import options as opt
-from logitcli.batch import Batch
-from logitcli.clickparts import LogitcliGroup, NumberCommand, stdout_can_show
-from logitcli.diagnosis import diagnose, upstream_notes
+from logitcli.cli import options as opt
+from logitcli.cli.clickparts import LogitcliGroup, NumberCommand, stdout_can_show
+from logitcli.cli.helptext import command_help
+from logitcli.cli.options import ModelArgs, shared_options
 from logitcli.errors import InputError, RunError
-from logitcli.helptext import command_help
-from logitcli.inputs import Source, parse_text, resolve_batch, stdin_text
-from logitcli.options import ModelArgs, shared_options
-from logitcli.output import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
-from logitcli.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
+from logitcli.inputs.batch import Batch
+from logitcli.inputs.read import Source, parse_text, resolve_batch, stdin_text
+from logitcli.inputs.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
+from logitcli.output.emit import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
+from logitcli.steps.diagnosis import diagnose, upstream_notes
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from logitcli.model import ModelOptions, ModelRun
-    from logitcli.torch_check import TorchCheck
+    from logitcli.model.check import TorchCheck
     from logitcli.tour.data import Tour
 
 app = typer.Typer(
@@ -150,7 +150,7 @@ def _checked(
     calc = _diagnosed(calc, batch)
     if not enabled:
         return calc
-    from logitcli.torch_check import absolute_tolerance, check
+    from logitcli.model.check import absolute_tolerance, check
 
     torch_targets = None if targets is None else batch.shaped(targets)
     found = check(calc, batch.original(), torch_targets, result=batch.shaped(calc.result), **options)
@@ -158,7 +158,7 @@ def _checked(
         raise RunError("--check needs torch: pip install 'logitcli[models]'")
     record = _check_record(found)
     if calc.grad is not None:
-        from logitcli.torch_check import check_gradient
+        from logitcli.model.check import check_gradient
 
         grad = check_gradient(
             calc,
@@ -175,7 +175,7 @@ def _checked(
 
 def _check_record(found: TorchCheck) -> dict[str, Any]:
     """A comparison as `torch_check` in JSON (torch ran, so `describe`'s "torch" flag says nothing)."""
-    from logitcli.torch_check import describe
+    from logitcli.model.check import describe
 
     return {key: value for key, value in describe(found, found.function).items() if key != "torch"}
 
@@ -439,8 +439,8 @@ def emit_logits_streaming(values: list[str], file: str | None, model_args: Model
         assert arguments.batch is not None
         emit_logits(_with_classes(arguments.batch, model_args), out)
         return
-    from logitcli.jsonout import dumps, logits_record
     from logitcli.model import load_model, resolve_classes, run_images
+    from logitcli.output.jsonout import dumps, logits_record
 
     options = _model_options(model_args)
     loaded = load_model(options)
@@ -515,7 +515,7 @@ def explain(
         )
     tour = build_tour(batch, target_array, section, lang, top_k=out.top_k)
     if json_:
-        from logitcli.jsonout import dumps
+        from logitcli.output.jsonout import dumps
 
         sys.stdout.buffer.write(dumps(tour_to_json(tour)) + b"\n")
         sys.stdout.buffer.flush()
@@ -551,7 +551,7 @@ def models(
     if not found:
         raise InputError(f"no timm model matches {pattern!r}: try a wildcard such as 'resnet*'")
     if json_:
-        from logitcli.jsonout import dumps
+        from logitcli.output.jsonout import dumps
 
         result = [{"name": name, "bundled": bundled} for name, bundled in found]
         sys.stdout.buffer.write(dumps({"command": "models", "pattern": pattern, "result": result}) + b"\n")

@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from logitcli.batch import Batch
-from logitcli.classnames import check_class_names
 from logitcli.errors import InputError, shown
-from logitcli.files import decode_text, read_text, require_regular_file
+from logitcli.inputs.batch import Batch
+from logitcli.inputs.classnames import check_class_names
+from logitcli.inputs.files import decode_text, read_text, require_regular_file
 
 # One rule for numbers wherever they come from (arguments, stdin, files, JSON strings): ASCII digits,
 # an optional exponent, inf and nan; no `1_000`, which Python's float() would accept.
@@ -230,7 +230,7 @@ def _parse_objects(text: str, where: str, source: Source) -> Batch:
 
 def _upstream_notes(obj: dict) -> tuple[tuple[str, str], ...]:
     """What the writing command said about NaN and infinities in its output: `(command, text)` pairs."""
-    from logitcli.diagnosis import TEXTS
+    from logitcli.steps.diagnosis import TEXTS
 
     notes = obj.get("notes")
     if not isinstance(notes, list):

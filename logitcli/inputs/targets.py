@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from logitcli.batch import Batch
 from logitcli.errors import InputError, shown
-from logitcli.files import read_text, require_regular_file
-from logitcli.inputs import load_json, looks_like_numbers, read_file, to_array
+from logitcli.inputs.batch import Batch
+from logitcli.inputs.files import read_text, require_regular_file
+from logitcli.inputs.read import load_json, looks_like_numbers, read_file, to_array
 from logitcli.steps.calculation import shape_text
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

@@ -13,7 +13,7 @@ from typing import IO, Any
 import numpy as np
 import orjson
 
-from logitcli.batch import Batch
+from logitcli.inputs.batch import Batch
 from logitcli.steps import Calculation, Descent, Step
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
