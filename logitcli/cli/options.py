@@ -141,6 +141,10 @@ Reduction = Annotated[
     ),
 ]
 ClassWeight = Annotated[str | None, typer.Option("--weight", "-w", metavar="W", help="One weight per class: 0.2,1,3.")]
+Lang = Annotated[
+    str | None,
+    typer.Option("--lang", metavar="en|ja", help="Language (default: from the locale).", autocompletion=choices(LANGS)),
+]
 IgnoreIndex = Annotated[
     int,
     typer.Option(
@@ -283,16 +287,22 @@ def hidden(annotation: Any) -> Any:
     return Annotated[kind, info]
 
 
-def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
+def shared_options(output: Literal["steps", "logits", "tour", "explore"] = "steps") -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
     "steps" commands get every format flag plus --no-steps and --check; "logits" the format flags;
-    "tour" (explain, which prints prose) the table options and --save. Only `logits` lists the model
+    "tour" (explain, which prints prose) the table options and --save; "explore" (a live screen, JSON on quit
+    when piped) --precision, --top-k and --no-steps. Only `logits` lists the model
     options in its help; the others accept them quietly and point there. The decorated command declares
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
     tour_formats = ("precision", "top_k", "rows", "wide", "save")
-    formats = {k: _FORMATS[k] for k in tour_formats} if output == "tour" else _FORMATS
+    if output == "tour":
+        formats = {k: _FORMATS[k] for k in tour_formats}
+    elif output == "explore":
+        formats = {k: _FORMATS[k] for k in ("precision", "top_k")} | {"no_steps": _STEP_EXTRAS["no_steps"]}
+    else:
+        formats = _FORMATS
     model_options = {
         name: (hidden(annotation) if output != "logits" and name in MODEL_ONLY else annotation, default)
         for name, (annotation, default) in _MODEL.items()
@@ -316,9 +326,9 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
                 jsonl=options.get("jsonl", False),
                 precision=options["precision"],
                 top_k=options["top_k"],
-                rows=parse_rows(options["rows"]),
-                wide=options["wide"],
-                save=options["save"],
+                rows=parse_rows(options.get("rows")),
+                wide=options.get("wide", False),
+                save=options.get("save"),
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
             )

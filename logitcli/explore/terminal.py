@@ -1,0 +1,52 @@
+"""The keyboard and the screen for a Textual app whose stdin (or stderr) is a pipe.
+
+Textual reads keys from file descriptor 0 and draws on descriptor 2. `logitcli logits cat.png --json |
+logitcli explore` has the data on 0; once it is read, `keyboard()` puts the terminal itself (/dev/tty) on 0
+(and on 2 when stderr is redirected) for the app's run and puts the old descriptors back afterwards, the way
+Textualize's own tools take a pipe. Without any terminal (a cron job, CI) there is nothing to draw on or read
+keys from: that is one line and exit 2, never a hang.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from logitcli.errors import InputError
+
+NO_TERMINAL = (
+    "explore is interactive and needs a terminal for its keys and screen, and none is attached: run it in a "
+    "terminal (for one step in a script: logitcli xent --grad --lr 1)"
+)
+
+
+def _is_terminal(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+@contextmanager
+def keyboard(tty_path: str = "/dev/tty") -> Iterator[None]:
+    """Descriptors 0 and 2 on the terminal while the block runs (those already on one stay as they are)."""
+    wanted = [fd for fd in (0, 2) if not _is_terminal(fd)]
+    if not wanted:
+        yield
+        return
+    try:
+        tty = os.open(tty_path, os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        raise InputError(NO_TERMINAL) from None
+    saved: list[tuple[int, int]] = []
+    try:
+        for fd in wanted:
+            saved.append((fd, os.dup(fd)))
+            os.dup2(tty, fd)
+        yield
+    finally:
+        for fd, old in saved:
+            os.dup2(old, fd)
+            os.close(old)
+        os.close(tty)
