@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
@@ -20,6 +22,7 @@ from textual.widgets import Static
 from logitcli.explore.screen import Parts, layout
 from logitcli.explore.state import LARGE_STEP, SMALL_STEP, State
 from logitcli.explore.texts import LANGS, load_texts
+from logitcli.output.grid import BAR_WIDTH
 
 
 class ClassTable(Widget):
@@ -62,10 +65,16 @@ class ClassTable(Widget):
             return
         k, start, before = self._drag
         cells = event.screen_x - start
-        step = self.parts.bar_scale / 5 if self.parts is not None else SMALL_STEP
-        step = max(SMALL_STEP, round(step, 1))
-        self.explorer.state = before.nudge(cells * step, k) if cells else before
+        self.explorer.state = before.nudge(cells * self.drag_step, k) if cells else before
         event.stop()
+
+    @property
+    def drag_step(self) -> float:
+        """How far one column of a drag moves the logit: a bar cell's worth (so the bar's end follows the
+        mouse), rounded to a tenth and at least 0.1."""
+        half_bar = BAR_WIDTH // 2
+        scale = self.parts.bar_scale if self.parts is not None else 1.0
+        return max(SMALL_STEP, round(scale / half_bar, 1))
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         if self._drag is not None:
@@ -102,14 +111,14 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         say = self.texts["help"]
-        text = Text(say["title"] + "\n\n", style="bold")
-        width = max(len(keys) for keys, _ in say["keys"])
-        for keys, what in say["keys"]:
-            text.append(keys.ljust(width) + "  ", style="bold")
-            text.append(what + "\n")
-        text.append("\n" + "\n\n".join(say[key] for key in ("mouse", "output", "narrow", "close")))
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold", no_wrap=True)
+        keys.add_column()
+        for key, what in say["keys"]:
+            keys.add_row(key, what)
+        more = "\n\n".join(say[key] for key in ("mouse", "output", "narrow", "close"))
         with VerticalScroll():
-            yield Static(text, id="help-text")
+            yield Static(Group(Text(say["title"] + "\n", style="bold"), keys, Text("\n" + more)), id="help-text")
 
     def on_key(self, event: events.Key) -> None:
         event.stop()
@@ -191,7 +200,14 @@ class ExploreApp(App[State]):
             return
         width = max(self.size.width - 1, 20)  # the scrollbar's gutter
         parts = layout(
-            self._state, load_texts(self.lang), width, self.names, self.example_names, self.precision, self.top_k
+            self._state,
+            load_texts(self.lang),
+            width,
+            self.names,
+            self.example_names,
+            self.precision,
+            self.top_k,
+            terminal_width=self.size.width,
         )
         self.parts = parts
         self.query_one("#title", Static).update(parts.title)

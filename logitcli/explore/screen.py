@@ -126,11 +126,16 @@ def _fit(columns: list[tuple[str, Column]], width: int) -> tuple[list[tuple[str,
         for compact in (False, True):
             widths = column_widths(Grid(tuple(c for _, c in kept)), width, compact)
             if widths is not None:
-                dropped = [c.header or key for key, c in columns if (key, c) not in kept]
-                return kept, widths, compact, dropped
+                return kept, widths, compact, _named([(k, c) for k, c in columns if (k, c) not in kept])
     kept = [(key, c) for key, c in columns if key not in DROP_ORDER]
     widths = column_widths(Grid(tuple(c for _, c in kept)), None, True) or []
-    return kept, widths, True, [c.header or key for key, c in columns if key in DROP_ORDER]
+    return kept, widths, True, _named([(key, c) for key, c in columns if key in DROP_ORDER])
+
+
+def _named(dropped: list[tuple[str, Column]]) -> list[str]:
+    """What was left out, in the tables' words: `bars` for the bars (translated by `layout`), else the header."""
+    names = ["bars"] if any(c.kind == "bar" for _, c in dropped) else []
+    return names + [c.header for _, c in dropped if c.kind != "bar"]
 
 
 def _cell(text: str, width: int, column: Column) -> str:
@@ -193,8 +198,9 @@ def layout(
     example_names: list[str],
     precision: int = 4,
     top_k: int | None = None,
+    terminal_width: int | None = None,
 ) -> Parts:
-    """The whole screen for `state` at `width` columns, in the language of `texts`."""
+    """The whole screen for `state` at `width` columns (of a `terminal_width` one), in the language of `texts`."""
     say = texts["screen"]
     n = state.numbers
     classes = shown_classes(state, top_k)
@@ -229,7 +235,9 @@ def layout(
     if len(classes) < state.n_classes:
         items.append(say["shown"].format(shown=len(classes), count=state.n_classes))
     if dropped:
-        items.append(say["left_out"].format(width=width, columns=", ".join(dropped)))
+        items.append(say["left_out"].format(
+                width=terminal_width or width, columns=", ".join(say["bars"] if d == "bars" else d for d in dropped)
+            ))
     summary = packed(items, width)
 
     formulas = packed(_formulas(state, [key for key, _ in kept]), width)
@@ -260,9 +268,8 @@ def _formulas(state: State, keys: list[str]) -> list[str]:
     if state.numbers.mode == "softmax":
         names = {"scaled": "scaled", "exp": "exp_shifted", "p": "softmax"}
         for key, step in names.items():
-            if key in keys:
-                s = view.probs.step(step)
-                out.append(f"{s.title} = {s.formula}")
+            if key in keys and view.probs.step(step).formula != view.probs.step(step).title:
+                out.append(f"{view.probs.step(step).title} = {view.probs.step(step).formula}")
         if "log_p" in keys:
             out.append(f"log softmax = {view.loss.step('log_softmax').formula}")
     else:
