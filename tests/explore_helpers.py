@@ -35,7 +35,10 @@ def screen_text(app) -> str:  # noqa: ANN001
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
-_SPAN = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
+_SPAN = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>'
+)
 
 
 def svg_text(svg: str, width: int) -> str:

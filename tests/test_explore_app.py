@@ -216,5 +216,3 @@ def test_dragging_along_a_row_moves_its_logit_by_one_undo_step() -> None:
         assert len(app.state.history) == 1
 
     drive([], check=check)
-
-

@@ -14,7 +14,7 @@ import numpy as np
 
 from logitcli import steps
 from logitcli.errors import InputError
-from logitcli.explore.state import LossOptions, State
+from logitcli.explore.state import LossOptions, State, top_classes
 from logitcli.explore.texts import LANGS
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.targets import check_ignore_index, parse_class_targets, parse_weights
@@ -89,6 +89,17 @@ def first_state(batch: Batch, settings: Settings, article: bool) -> State:
     options = LossOptions(
         parse_weights(settings.weight, "--weight"), settings.ignore_index, settings.label_smoothing, settings.reduction
     )
+    try:  # the step functions' own checks (targets in range, a weight per class) and words, as input errors
+        steps.cross_entropy(
+            batch.values,
+            targets if targets is not None else top_classes(batch.values),
+            options.weight,
+            options.ignore_index,
+            options.reduction,
+            options.label_smoothing,
+        )
+    except ValueError as error:
+        raise InputError(str(error)) from None
     state = State.start(
         batch.values,
         targets,
@@ -97,10 +108,6 @@ def first_state(batch: Batch, settings: Settings, article: bool) -> State:
         lr=settings.lr,
         mode="sigmoid" if settings.sigmoid else "softmax",
     )
-    try:  # the step functions' own checks (a weight per class, targets in range), as input errors
-        state.view  # noqa: B018
-    except ValueError as error:
-        raise InputError(str(error)) from None
     return state
 
 

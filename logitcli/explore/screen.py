@@ -22,6 +22,7 @@ from logitcli.explore.state import State
 from logitcli.inputs.batch import Batch
 from logitcli.output.grid import BAR_WIDTH, Column, Grid, column_widths, packed, table_width
 from logitcli.output.render import class_order, format_number, probability_bar
+from logitcli.tour.wrap import wrap_cjk
 
 #: Column keys in the order they are left out when the screen is too narrow (0: never).
 DROP_ORDER = {"p_bar": 1, "exp": 2, "scaled": 2, "loss": 2, "x_bar": 3, "log_p": 4, "log_q": 4}
@@ -235,14 +236,16 @@ def layout(
     if len(classes) < state.n_classes:
         items.append(say["shown"].format(shown=len(classes), count=state.n_classes))
     if dropped:
-        items.append(say["left_out"].format(
+        items.append(
+            say["left_out"].format(
                 width=terminal_width or width, columns=", ".join(say["bars"] if d == "bars" else d for d in dropped)
-            ))
+            )
+        )
     summary = packed(items, width)
 
     formulas = packed(_formulas(state, [key for key, _ in kept]), width)
     moment = find_moment(state, names, precision)
-    moment_text = texts["moments"][moment.id].format(**moment.args)
+    moment_text = wrap_cjk(texts["moments"][moment.id].format(**moment.args), width)
     footer = say["footer"] if cell_len(say["footer"]) <= width else say["footer_narrow"]
     cells = {key: column.cells for key, column in kept}
     return Parts(
