@@ -93,7 +93,7 @@ HELP: dict[str, Help] = {
         "tour on yours. Plain text when piped; --json gives the tour as data, --save FILE keeps it as a page.",
     ),
     "explore": Help(
-        "Move a logit and watch softmax, loss and gradient answer, live (? lists the keys).",
+        "Move logits and watch softmax, loss and gradient answer, live (? for keys).",
         (
             "logitcli explore",
             "logitcli logits sample_data/chelsea.png --json | logitcli explore",

@@ -229,7 +229,9 @@ def layout(
         items.append(say["labels"].format(names=", ".join(ones)) if ones else say["labels_none"])
     items += [
         say["loss"].format(reduction=state.options.reduction, value=_number(state.total_loss(), precision)),
-        say["example_loss"].format(value=_number(state.example_loss(), precision)),
+        say["example_loss" if n.mode == "softmax" else "example_loss_sum"].format(
+            value=_number(state.example_loss(), precision)
+        ),
         say["temperature"].format(value=f"{n.temperature:g}"),
         say["lr"].format(value=f"{n.lr:g}"),
     ]
@@ -241,9 +243,9 @@ def layout(
                 width=terminal_width or width, columns=", ".join(say["bars"] if d == "bars" else d for d in dropped)
             )
         )
-    summary = packed(items, width)
+    summary = Text(wrap_cjk(packed(items, width).plain, width))
 
-    formulas = packed(_formulas(state, [key for key, _ in kept]), width)
+    formulas = Text(wrap_cjk(packed(_formulas(state, [key for key, _ in kept]), width).plain, width))
     moment = find_moment(state, names, precision)
     moment_text = wrap_cjk(texts["moments"][moment.id].format(**moment.args), width)
     footer = say["footer"] if cell_len(say["footer"]) <= width else say["footer_narrow"]

@@ -1,15 +1,17 @@
 """The keyboard and the screen for a Textual app whose stdin (or stderr) is a pipe.
 
-Textual reads keys from file descriptor 0 and draws on descriptor 2. `logitcli logits cat.png --json |
-logitcli explore` has the data on 0; once it is read, `keyboard()` puts the terminal itself (/dev/tty) on 0
-(and on 2 when stderr is redirected) for the app's run and puts the old descriptors back afterwards, the way
-Textualize's own tools take a pipe. Without any terminal (a cron job, CI) there is nothing to draw on or read
+Textual reads keys from file descriptor 0, draws on descriptor 2 and asks descriptor 1 for the terminal's
+size (a pipe there reads as 80 x 24, whatever the window). `logitcli logits cat.png --json | logitcli
+explore | jq` has the data on 0 and a pipe on 1; once the data is read, `keyboard()` puts the terminal itself
+(/dev/tty) on each of 0, 1 and 2 that is not one for the app's run, and puts the old descriptors back
+afterwards (so the final JSON still goes down the pipe), the way Textualize's own tools take a pipe. Without any terminal (a cron job, CI) there is nothing to draw on or read
 keys from: that is one line and exit 2, never a hang.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,8 +32,8 @@ def _is_terminal(fd: int) -> bool:
 
 @contextmanager
 def keyboard(tty_path: str = "/dev/tty") -> Iterator[None]:
-    """Descriptors 0 and 2 on the terminal while the block runs (those already on one stay as they are)."""
-    wanted = [fd for fd in (0, 2) if not _is_terminal(fd)]
+    """Descriptors 0, 1 and 2 on the terminal while the block runs (those already on one stay as they are)."""
+    wanted = [fd for fd in (0, 1, 2) if not _is_terminal(fd)]
     if not wanted:
         yield
         return
@@ -40,6 +42,7 @@ def keyboard(tty_path: str = "/dev/tty") -> Iterator[None]:
     except OSError:
         raise InputError(NO_TERMINAL) from None
     saved: list[tuple[int, int]] = []
+    sys.stdout.flush()
     try:
         for fd in wanted:
             saved.append((fd, os.dup(fd)))
