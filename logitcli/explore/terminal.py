@@ -1,11 +1,12 @@
-"""The keyboard and the screen for a Textual app whose stdin (or stderr) is a pipe.
+"""The keyboard and the screen for a Textual app whose stdin (or stdout, or stderr) is a pipe.
 
 Textual reads keys from file descriptor 0, draws on descriptor 2 and asks descriptor 1 for the terminal's
 size (a pipe there reads as 80 x 24, whatever the window). `logitcli logits cat.png --json | logitcli
 explore | jq` has the data on 0 and a pipe on 1; once the data is read, `keyboard()` puts the terminal itself
 (/dev/tty) on each of 0, 1 and 2 that is not one for the app's run, and puts the old descriptors back
-afterwards (so the final JSON still goes down the pipe), the way Textualize's own tools take a pipe. Without any terminal (a cron job, CI) there is nothing to draw on or read
-keys from: that is one line and exit 2, never a hang.
+afterwards (so the final JSON still goes down the pipe), the way Textualize's own tools take a pipe.
+Without any terminal (a cron job, CI) there is nothing to draw on or read keys from: that is one line and
+exit 2, never a hang.
 """
 
 from __future__ import annotations
