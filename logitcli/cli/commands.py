@@ -235,7 +235,9 @@ def explain(
     model: ModelArgs,
 ) -> None:
     """The tour: with nothing given (or an empty pipe) the article's numbers, else the user's."""
-    flows.explain(
+    from logitcli.tour.flow import explain as explain_flow  # the tour only when it is asked for
+
+    explain_flow(
         values,
         file,
         targets=targets,

@@ -6,17 +6,15 @@ runs), then reads, runs the step function through `calculate`, and hands the `Ca
 
 from __future__ import annotations
 
-import io
 import sys
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from logitcli import steps
 from logitcli.errors import InputError
-from logitcli.inputs.read import parse_text, resolve_batch, stdin_text
+from logitcli.inputs.read import resolve_batch
 from logitcli.inputs.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
-from logitcli.output.emit import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, stdout_can_show
+from logitcli.output.emit import Output, emit_calculation, emit_logits
 from logitcli.pipeline.calculate import (
     as_rows,
     broadcast_weight,
@@ -28,11 +26,6 @@ from logitcli.pipeline.calculate import (
     require_targets,
 )
 from logitcli.pipeline.read import ModelArgs, finish_model_run, load_batch, model_options, with_classes
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from logitcli.tour.data import Tour
 
 
 def sigmoid(values: list[str] | None, file: str | None, *, grad: bool, out: Output, model: ModelArgs) -> None:
@@ -185,67 +178,6 @@ def _stream_logits(values: list[str], file: str | None, model_args: ModelArgs, o
     run = run_images(arguments.image_paths, options, on_row=on_row, progress=out.progress_allowed(), loaded=loaded)
     finish_model_run(run, out)
     out.finish()
-
-
-def explain(
-    values: list[str] | None,
-    file: str | None,
-    *,
-    targets: str | None,
-    section: str | None,
-    lang: str | None,
-    pager: bool,
-    json_: bool,
-    out: Output,
-    model: ModelArgs,
-) -> None:
-    """The tour: with nothing given (or an empty pipe) the article's numbers, else the user's."""
-    from logitcli.tour import build_tour, default_lang, tour_to_json
-
-    batch = None
-    if values or file or model.random_input is not None:
-        batch = load_batch(values, file, model, out)
-    elif piped_stdin():
-        text = stdin_text()
-        if text.strip():  # an empty pipe, as from `true |`, leaves the article's examples
-            batch = with_classes(parse_text(text, "stdin"), model)
-    target_array = (
-        parse_class_targets(targets, batch, ignore_index=steps.DEFAULT_IGNORE_INDEX)
-        if targets is not None and batch is not None
-        else None
-    )
-    if targets is not None and batch is None:
-        raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
-    lang = lang or default_lang()
-    if lang == "ja" and not json_ and not stdout_can_show("日本語"):
-        raise InputError(
-            f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "
-            "set PYTHONIOENCODING=utf-8, or use --lang en"
-        )
-    tour = build_tour(batch, target_array, section, lang, top_k=out.top_k)
-    if json_:
-        from logitcli.output.jsonout import dumps
-
-        sys.stdout.buffer.write(dumps(tour_to_json(tour)) + b"\n")
-        sys.stdout.buffer.flush()
-        if out.save:
-            _show_tour(tour, out, out.console(file=io.StringIO()), pager=False)
-    else:
-        _show_tour(tour, out, out.console(), pager=pager)
-    out.finish()
-
-
-def _show_tour(tour: Tour, out: Output, console: Console, pager: bool) -> None:
-    """The tour on `console`, through the pager if asked (on a terminal), then saved if asked."""
-    from logitcli.tour import render_tour
-
-    view = out.view(console)
-    if pager and console.is_terminal:
-        with pager_with_colours(console):
-            render_tour(tour, console, view=view)
-    else:
-        render_tour(tour, console, view=view)
-    out.save_recording(console)
 
 
 def models(pattern: str, *, json_: bool) -> None:
