@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from logitcli.explore.state import State
-from logitcli.tour import article
+from logitcli.inputs import article
 
 NAMES = list(article.BEAR_CLASSES)
 EXAMPLES = [f"#{i}" for i in range(len(article.BEAR_LOGITS))]

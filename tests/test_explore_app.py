@@ -13,8 +13,8 @@ from explore_helpers import NAMES, bear_app, bear_state, screen_text
 
 from logitcli import steps
 from logitcli.explore.state import LossOptions
+from logitcli.inputs import article
 from logitcli.output.render import format_number
-from logitcli.tour import article
 
 X = np.array(article.BEAR_LOGITS)
 T = np.array(article.BEAR_TARGETS)

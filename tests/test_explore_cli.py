@@ -16,12 +16,12 @@ import pytest
 from explore_helpers import bear_state
 
 from logitcli import steps
-from logitcli.cli.options import ModelArgs
 from logitcli.errors import InputError
 from logitcli.explore import flow
 from logitcli.explore.terminal import keyboard
+from logitcli.inputs import article
 from logitcli.output.emit import Output
-from logitcli.tour import article
+from logitcli.pipeline.read import ModelArgs
 
 TEXTS = Path(__file__).resolve().parent.parent / "logitcli" / "explore" / "texts"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from logitcli import steps
 from logitcli.explore.state import LEARNING_RATES, TEMPERATURES, LossOptions, State
-from logitcli.tour import article
+from logitcli.inputs import article
 
 X = np.array(article.BEAR_LOGITS)
 T = np.array(article.BEAR_TARGETS)

@@ -255,7 +255,7 @@ def explain(
 def explore(
     values: opt.Values = None,
     file: opt.File = None,
-    targets: Targets = None,
+    targets: opt.Targets = None,
     weight: opt.ClassWeight = None,
     ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
     reduction: opt.Reduction = "mean",

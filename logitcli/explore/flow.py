@@ -16,11 +16,15 @@ from logitcli import steps
 from logitcli.errors import InputError
 from logitcli.explore.state import LossOptions, State, top_classes
 from logitcli.explore.texts import LANGS
+from logitcli.inputs.article import BEAR_CLASSES, BEAR_LOGITS, BEAR_TARGETS
 from logitcli.inputs.batch import Batch
+from logitcli.inputs.read import parse_text, stdin_text
 from logitcli.inputs.targets import check_ignore_index, parse_class_targets, parse_weights
+from logitcli.output.emit import piped_stdin
+from logitcli.output.language import default_lang
+from logitcli.pipeline.read import ModelArgs, load_batch, with_classes
 
 if TYPE_CHECKING:
-    from logitcli.cli.options import ModelArgs
     from logitcli.output.emit import Output
 
 
@@ -62,19 +66,14 @@ def read_input(values: list[str] | None, file: str | None, model: ModelArgs, out
 
     Returns the batch and whether it is the article's (whose targets are the article's too).
     """
-    from logitcli.cli.commands import _with_classes, load_batch
-    from logitcli.inputs.read import parse_text, stdin_text
-    from logitcli.output.emit import piped_stdin
 
     if values or file or model.random_input is not None:
         return load_batch(values, file, model, out), False
     if piped_stdin():
         text = stdin_text()
         if text.strip():  # an empty pipe, as from `true |`, leaves the article's example
-            return _with_classes(parse_text(text, "stdin"), model), False
-    from logitcli.tour.article import BEAR_CLASSES, BEAR_LOGITS
-
-    return _with_classes(Batch(np.array(BEAR_LOGITS), classes=list(BEAR_CLASSES)), model), True
+            return with_classes(parse_text(text, "stdin"), model), False
+    return with_classes(Batch(np.array(BEAR_LOGITS), classes=list(BEAR_CLASSES)), model), True
 
 
 def first_state(batch: Batch, settings: Settings, article: bool) -> State:
@@ -83,8 +82,6 @@ def first_state(batch: Batch, settings: Settings, article: bool) -> State:
     if settings.targets is not None:
         targets = parse_class_targets(settings.targets, batch, ignore_index=settings.ignore_index)
     elif article:
-        from logitcli.tour.article import BEAR_TARGETS
-
         targets = np.array(BEAR_TARGETS)
     options = LossOptions(
         parse_weights(settings.weight, "--weight"), settings.ignore_index, settings.label_smoothing, settings.reduction
@@ -140,8 +137,6 @@ def run(values: list[str] | None, file: str | None, settings: Settings, *, out: 
     state = first_state(batch, settings, article)
     lang = settings.lang
     if lang is None:
-        from logitcli.tour.build import default_lang
-
         lang = default_lang()
     from logitcli.explore.terminal import keyboard
 

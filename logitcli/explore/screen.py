@@ -21,8 +21,8 @@ from logitcli.explore.moments import find_moment
 from logitcli.explore.state import State
 from logitcli.inputs.batch import Batch
 from logitcli.output.grid import BAR_WIDTH, Column, Grid, column_widths, packed, table_width
+from logitcli.output.linebreak import wrap_cjk
 from logitcli.output.render import class_order, format_number, probability_bar
-from logitcli.tour.wrap import wrap_cjk
 
 #: Column keys in the order they are left out when the screen is too narrow (0: never).
 DROP_ORDER = {"p_bar": 1, "exp": 2, "scaled": 2, "loss": 2, "x_bar": 3, "log_p": 4, "log_q": 4}

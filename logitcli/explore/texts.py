@@ -7,7 +7,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-LANGS = ("en", "ja")
+from logitcli.output.language import LANGS
 
 
 @cache
