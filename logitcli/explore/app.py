@@ -219,6 +219,10 @@ class ExploreApp(App[State]):
 
     # ------------------------------------------------------------------ keys
 
+    async def action_quit(self) -> None:
+        """Textual's own quit (ctrl+q) leaves with the final state too, so the JSON on quit is not lost."""
+        self.exit(self._state)
+
     def on_key(self, event: events.Key) -> None:
         """One key, one State method (see texts/en.toml [help] for the list the user reads)."""
         if isinstance(self.screen, ModalScreen):

@@ -2,9 +2,9 @@
 
 Each moment is found from the state's own Calculations (nothing is recomputed) and returned as an id and
 the values it names, so the screen can say it in the reader's language (explore/texts/*.toml, [moments]).
-The first that applies wins, most urgent first: a step that made the loss grow, an exp that would overflow,
-a probability that float64 rounds to exactly 0 or 1 (or that 4 decimals show as 1), a step that worked,
-and last the gradient's row sum, which is always worth seeing.
+The first that applies wins, most urgent first: logits that are nan or infinite, a step that made the loss
+grow, an exp that would overflow, a probability that float64 rounds to exactly 0 or 1 (or that 4 decimals
+show as 1), a step that worked, an ignored example, and last the gradient's row sum, always worth seeing.
 """
 
 from __future__ import annotations
@@ -27,13 +27,17 @@ class Moment:
 def find_moment(state: State, names: list[str], precision: int = 4) -> Moment:
     """The line to show for this state; `names` are the class names."""
     number = lambda value: format_number(float(value), precision)  # noqa: E731
+    if not np.isfinite(state.numbers.logits[state.example]).all():
+        return Moment("not_finite")
     done = state.descended
+    if done is not None and not (np.isfinite(done.before) and np.isfinite(done.after)):
+        done = None  # a loss of nan or inf elsewhere in the batch neither falls nor grows
     if done is not None and done.after > done.before:
         return Moment("loss_grew", {"before": number(done.before), "after": number(done.after), "lr": f"{done.lr:g}"})
     found = _overflow(state, number) or _rounding(state, names, precision, number)
     if found is not None:
         return found
-    if done is not None:
+    if done is not None and done.after < done.before:
         return Moment("loss_fell", {"before": number(done.before), "after": number(done.after), "lr": f"{done.lr:g}"})
     if state.numbers.mode == "softmax" and state.target == state.options.ignore_index:
         return Moment("ignored")
@@ -61,10 +65,8 @@ def _rounding(state: State, names: list[str], precision: int, number) -> Moment 
     mode = state.numbers.mode
     p = state.view.probs.step("softmax" if mode == "softmax" else "sigmoid").values[row]
     log_p = state.view.loss.step("log_softmax" if mode == "softmax" else "log_sigmoid").values[row]
-    x = state.numbers.logits[row]
-    finite = np.isfinite(x)
-    if not finite.all() or np.isnan(p).any():
-        return None
+    if state.n_classes == 1 and mode == "softmax" or np.isnan(p).any():
+        return None  # one class: its probability is 1 by definition
     with quiet():
         rest = 1.0 - p
     if mode == "softmax":

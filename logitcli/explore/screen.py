@@ -130,6 +130,8 @@ def _fit(columns: list[tuple[str, Column]], width: int) -> tuple[list[tuple[str,
                 return kept, widths, compact, _named([(k, c) for k, c in columns if (k, c) not in kept])
     kept = [(key, c) for key, c in columns if key not in DROP_ORDER]
     widths = column_widths(Grid(tuple(c for _, c in kept)), None, True) or []
+    rest = table_width([0, *widths[1:]], compact=True)
+    widths[0] = max(3, width - rest)  # the last resort: the class names give way (cut with …), never a number
     return kept, widths, True, _named([(key, c) for key, c in columns if key in DROP_ORDER])
 
 
