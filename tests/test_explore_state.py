@@ -120,6 +120,17 @@ def test_set_target_undo_and_reset() -> None:
     assert fresh.undo() is fresh and fresh.reset() is fresh  # nothing to take back
 
 
+def test_undo_remembers_a_bounded_number_of_changes() -> None:
+    big = State.start(np.zeros((1024, 1024)))  # 8 MiB of logits: 16 copies (with the labels) fit 256 MiB
+    for _ in range(20):
+        big = big.nudge(0.1)
+    assert 1 <= len(big.history) <= 16
+    small = bear_state()
+    for _ in range(30):
+        small = small.nudge(0.1)
+    assert len(small.history) == 30
+
+
 def test_examples_wrap_round() -> None:
     state = bear_state()
     assert state.move_example(-1).example == 4 and state.move_example(5).example == 0

@@ -2,12 +2,13 @@
 
 The app holds the current `State` and hands it to `screen.layout`, which returns the text; the widgets only
 show that text. Each key calls one State method, which returns the next State; nothing here computes a number.
-Imported only by `explore` (Textual costs a third of a second to import, which no other command pays).
+Imported only by `explore`: importing Textual and this app takes most of a second here, which no other
+command pays (tests/test_explore_cli.py checks that `softmax` never imports it).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -128,10 +129,6 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss()
 
 
-#: Keys by name (arrows, enter) or by the character typed: each calls one State method.
-NAMED_KEYS = {"left", "right", "up", "down", "shift+up", "shift+down", "enter"}
-
-
 class ExploreApp(App[State]):
     """`logitcli explore`: returns the final State when the user quits."""
 
@@ -146,7 +143,6 @@ class ExploreApp(App[State]):
     #footer { dock: bottom; height: auto; background: $panel; color: $text; }
     """
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar = []
 
     def __init__(
         self,

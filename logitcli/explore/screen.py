@@ -10,7 +10,7 @@ log-probabilities. The class, the logit, the probability and the gradient always
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,8 +43,6 @@ class Parts:
     formulas: Text
     footer: str
     bar_scale: float = 1.0
-    bar_start: int | None = None  # the column where the logit bar starts, when shown
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def shown_classes(state: State, top_k: int | None = None) -> list[int]:
@@ -150,7 +148,8 @@ def _cell(text: str, width: int, column: Column) -> str:
 
 def _table(
     state: State, kept: list[tuple[str, Column]], widths: list[int], compact: bool, classes: list[int]
-) -> tuple[Text, list[int | None], int | None]:
+) -> tuple[Text, list[int | None]]:
+    """One line per shown class under one header (a line per header row) and a rule; the picked row reversed."""
     gap, edge = (" ", "") if compact else ("  ", " ")
     headers = [
         textwrap.wrap(c.header, w, break_on_hyphens=False) or [""] for (_, c), w in zip(kept, widths, strict=True)
@@ -168,29 +167,24 @@ def _table(
         rows.append(None)
     text.append("─" * table_width(widths, compact) + "\n", style="dim")
     rows.append(None)
-    bar_start = None
     for i, k in enumerate(classes):
         style = "reverse" if k == state.selected else ""
-        position = len(edge)
         for j, ((key, column), w) in enumerate(zip(kept, widths, strict=True)):
             if j:
                 text.append(gap, style=style)
-                position += len(gap)
             cell = _cell(column.cells[i], w, column)
             cell_style = style
             if key == "x_bar":
-                bar_start = position
                 cell_style = f"{style} green" if state.numbers.logits[state.example, k] >= 0 else f"{style} red"
             elif key == "p_bar":
                 cell_style = f"{style} cyan"
             if j == 0:
                 text.append(edge, style=style)
             text.append(cell, style=cell_style)
-            position += w
         text.append("\n")
         rows.append(k)
     text.rstrip()
-    return text, rows, bar_start
+    return text, rows
 
 
 def layout(
@@ -209,7 +203,7 @@ def layout(
     classes = shown_classes(state, top_k)
     columns = _columns(state, classes, names, precision)
     kept, widths, compact, dropped = _fit(columns, width)
-    table, rows, bar_start = _table(state, kept, widths, compact, classes)
+    table, rows = _table(state, kept, widths, compact, classes)
     x = n.logits[state.example]
     finite = np.abs(x[np.isfinite(x)])
     scale = max(float(finite.max()) if finite.size else 1.0, 1.0)
@@ -264,7 +258,6 @@ def layout(
         formulas,
         footer,
         scale,
-        bar_start,
     )
 
 

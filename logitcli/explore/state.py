@@ -31,6 +31,9 @@ TEMPERATURES = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 #: How far ↑ / ↓ move a logit (shift: the larger step).
 SMALL_STEP, LARGE_STEP = 0.1, 1.0
+#: `u` goes back this many changes at most, and fewer for big batches: each change keeps a copy of the logits,
+#: and the copies `u` can reach stay under HISTORY_BYTES however long the session runs.
+HISTORY_STEPS, HISTORY_BYTES = 1000, 256 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,7 +218,9 @@ class State:
     def _changed(self, numbers: Numbers, **more: object) -> State:
         """A new state with new numbers; this one's numbers go on the history for `u`."""
         # a cached view is per state: `replace` builds a fresh object, so nothing stale is carried over
-        return replace(self, numbers=numbers, history=(*self.history, self.numbers), descended=None, **more)  # type: ignore[arg-type]
+        keep = max(1, min(HISTORY_STEPS, HISTORY_BYTES // max(self.numbers.logits.nbytes * 2, 1)))
+        history = (*self.history, self.numbers)[-keep:]
+        return replace(self, numbers=numbers, history=history, descended=None, **more)  # type: ignore[arg-type]
 
     def pick(self, index: int) -> State:
         """← / → and a click on a row: that class (the screen knows which rows it shows, and their order)."""
