@@ -216,3 +216,14 @@ def test_dragging_along_a_row_moves_its_logit_by_one_undo_step() -> None:
         assert len(app.state.history) == 1
 
     drive([], check=check)
+
+
+def test_keys_typed_fast_after_the_help_close_it_once() -> None:
+    """Two keys in a row on the help screen: the first closes it, the second is the explorer's (no stack error)."""
+    app, text = drive(["question_mark", "x", "up"])
+    assert np.array_equal(app.state.numbers.logits, moved(0, 1, 0.1))
+
+
+def test_the_next_example_picks_its_target() -> None:
+    app, _ = drive(["n"])
+    assert app.state.selected == T[1]

@@ -24,6 +24,7 @@ from logitcli.explore.screen import Parts, layout
 from logitcli.explore.state import LARGE_STEP, SMALL_STEP, State
 from logitcli.explore.texts import LANGS, load_texts
 from logitcli.output.grid import BAR_WIDTH
+from logitcli.output.linebreak import wrap_cjk
 
 
 class ClassTable(Widget):
@@ -109,24 +110,43 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, texts: dict[str, dict[str, Any]]) -> None:
         super().__init__()
         self.texts = texts
+        self._help_closed = False
 
     def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="help-text")
+
+    def on_mount(self) -> None:
+        self.fill_help()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fill_help()
+
+    def fill_help(self) -> None:
+        """The keys as a table, the rest as prose wrapped for the box (Japanese lines broken as the tour's)."""
         say = self.texts["help"]
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold", no_wrap=True)
         keys.add_column()
         for key, what in say["keys"]:
             keys.add_row(key, what)
-        more = "\n\n".join(say[key] for key in ("mouse", "output", "narrow", "close"))
-        with VerticalScroll():
-            yield Static(Group(Text(say["title"] + "\n", style="bold"), keys, Text("\n" + more)), id="help-text")
+        width = max(min(84, self.app.size.width * 9 // 10) - 6, 10)  # the box's border, padding and scrollbar
+        more = "\n\n".join(wrap_cjk(say[key], width) for key in ("mouse", "output", "narrow", "close"))
+        title = Text(say["title"] + "\n", style="bold")
+        self.query_one("#help-text", Static).update(Group(title, keys, Text("\n" + more)))
+
+    def close_help(self) -> None:
+        """Back to the explorer, once: keys typed fast may arrive before the screen has gone."""
+        if not self._help_closed:
+            self._help_closed = True
+            self.dismiss()
 
     def on_key(self, event: events.Key) -> None:
         event.stop()
-        self.dismiss()
+        self.close_help()
 
     def on_click(self, event: events.Click) -> None:
-        self.dismiss()
+        self.close_help()
 
 
 class ExploreApp(App[State]):
@@ -154,24 +174,26 @@ class ExploreApp(App[State]):
         top_k: int | None = None,
     ) -> None:
         super().__init__()
-        self._state = state
+        # our own attributes carry explorer names: Textual's App and Screen keep private ones of their own
+        # (`_ready`, `_closing`), which a plain name here would shadow and hang the app
+        self._current = state
         self.names = names
         self.example_names = example_names
         self.lang = lang
         self.precision = precision
         self.top_k = top_k
         self.parts: Parts | None = None
-        self._mounted = False
+        self._explore_ready = False
 
     # ------------------------------------------------------------------ the state and the screen
 
     @property
     def state(self) -> State:
-        return self._state
+        return self._current
 
     @state.setter
     def state(self, state: State) -> None:
-        self._state = state
+        self._current = state
         self.show()
 
     def compose(self) -> ComposeResult:
@@ -184,7 +206,7 @@ class ExploreApp(App[State]):
         yield Static(id="footer")
 
     def on_mount(self) -> None:
-        self._mounted = True
+        self._explore_ready = True
         self.show()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -192,11 +214,11 @@ class ExploreApp(App[State]):
 
     def show(self) -> None:
         """Lay the current state out for the terminal's width and hand each widget its part."""
-        if not self._mounted:
+        if not self._explore_ready:
             return
         width = max(self.size.width - 1, 20)  # the scrollbar's gutter
         parts = layout(
-            self._state,
+            self._current,
             load_texts(self.lang),
             width,
             self.names,
@@ -217,14 +239,14 @@ class ExploreApp(App[State]):
 
     async def action_quit(self) -> None:
         """Textual's own quit (ctrl+q) leaves with the final state too, so the JSON on quit is not lost."""
-        self.exit(self._state)
+        self.exit(self._current)
 
     def on_key(self, event: events.Key) -> None:
         """One key, one State method (see texts/en.toml [help] for the list the user reads)."""
         if isinstance(self.screen, ModalScreen):
             return
         key, char = event.key, event.character
-        state = self._state
+        state = self._current
         shown = list(self.parts.classes) if self.parts is not None else list(range(state.n_classes))
         position = shown.index(state.selected) if state.selected in shown else 0
         new: State | None = None
@@ -258,7 +280,7 @@ class ExploreApp(App[State]):
         elif char == "?":
             self.push_screen(HelpScreen(load_texts(self.lang)))
         elif char == "q" or key in ("escape", "ctrl+c"):
-            self.exit(self._state)
+            self.exit(self._current)
         else:
             return
         event.stop()

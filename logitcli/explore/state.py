@@ -227,8 +227,12 @@ class State:
         return replace(self, selected=index % self.n_classes)
 
     def move_example(self, delta: int) -> State:
-        """n / p: the next or previous example (wrapping round); the picked class stays."""
-        return replace(self, example=(self.example + delta) % self.n_examples)
+        """n / p: the next or previous example (wrapping round), with its target picked (the class stays when
+        the example is ignored)."""
+        example = (self.example + delta) % self.n_examples
+        target = int(self.numbers.targets[example])
+        selected = target if target != self.options.ignore_index else self.selected
+        return replace(self, example=example, selected=selected)
 
     def nudge(self, amount: float, index: int | None = None) -> State:
         """↑ / ↓ (and the mouse): add `amount` to one logit of the current example (the picked one by default)."""
