@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from explore_helpers import NAMES, bear_app, bear_state, screen_text
+from textual import events
 
 from logitcli import steps
 from logitcli.explore.state import LossOptions
@@ -219,9 +220,20 @@ def test_dragging_along_a_row_moves_its_logit_by_one_undo_step() -> None:
 
 
 def test_keys_typed_fast_after_the_help_close_it_once() -> None:
-    """Two keys in a row on the help screen: the first closes it, the second is the explorer's (no stack error)."""
+    """Keys in a row on the help screen: the first closes it, the next are the explorer's (no stack error)."""
     app, text = drive(["question_mark", "x", "up"])
     assert np.array_equal(app.state.numbers.logits, moved(0, 1, 0.1))
+
+    async def fast(pilot) -> None:  # noqa: ANN001
+        await pilot.press("question_mark")
+        await pilot.pause()
+        for key in ("x", "up", "up"):  # delivered before the help screen has gone
+            pilot.app.screen.post_message(events.Key(key, None))
+        await pilot.pause()
+        await pilot.pause()
+        assert np.array_equal(pilot.app.state.numbers.logits, moved(0, 1, 0.2))
+
+    drive([], check=fast)
 
 
 def test_the_next_example_picks_its_target() -> None:

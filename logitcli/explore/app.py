@@ -142,8 +142,12 @@ class HelpScreen(ModalScreen[None]):
             self.dismiss()
 
     def on_key(self, event: events.Key) -> None:
+        """The first key goes back; keys typed after it, before the screen has gone, are the explorer's."""
         event.stop()
-        self.close_help()
+        if self._help_closed:
+            self.app.call_after_refresh(self.app.take_key, event.key, event.character)  # type: ignore[attr-defined]
+        else:
+            self.close_help()
 
     def on_click(self, event: events.Click) -> None:
         self.close_help()
@@ -242,10 +246,14 @@ class ExploreApp(App[State]):
         self.exit(self._current)
 
     def on_key(self, event: events.Key) -> None:
-        """One key, one State method (see texts/en.toml [help] for the list the user reads)."""
         if isinstance(self.screen, ModalScreen):
             return
-        key, char = event.key, event.character
+        if self.take_key(event.key, event.character):
+            event.stop()
+            event.prevent_default()
+
+    def take_key(self, key: str, char: str | None) -> bool:
+        """One key, one State method (texts/en.toml [help] lists them for the user); False for any other key."""
         state = self._current
         shown = list(self.parts.classes) if self.parts is not None else list(range(state.n_classes))
         position = shown.index(state.selected) if state.selected in shown else 0
@@ -282,8 +290,7 @@ class ExploreApp(App[State]):
         elif char == "q" or key in ("escape", "ctrl+c"):
             self.exit(self._current)
         else:
-            return
-        event.stop()
-        event.prevent_default()
+            return False
         if new is not None and new is not state:
             self.state = new
+        return True
