@@ -64,7 +64,12 @@ def main_options(
 
 
 def load_batch(
-    values: list[str] | None, file: str | None, model: ModelArgs, out: Output, source: Source = "logits"
+    values: list[str] | None,
+    file: str | None,
+    model: ModelArgs,
+    out: Output,
+    source: Source = "logits",
+    prefer_paths: bool = False,
 ) -> Batch:
     """Numbers, JSON, files or stdin straight to a Batch; images and --random-input through the model."""
     if model.random_input is not None:
@@ -73,7 +78,7 @@ def load_batch(
         from logitcli.model import run_random_input
 
         return _finish_model_run(run_random_input(model.random_input, _model_options(model)), out)
-    arguments = resolve_batch(values or [], file, source)
+    arguments = resolve_batch(values or [], file, source, prefer_paths)
     if arguments.image_paths is not None:
         from logitcli.model import run_images
 
@@ -429,12 +434,12 @@ def logits(values: opt.ImageValues = None, file: opt.File = None, *, out: Output
     if out.mode == "jsonl" and values and model.random_input is None:
         emit_logits_streaming(values, file, model, out)
         return
-    emit_logits(load_batch(values, file, model, out), out)
+    emit_logits(load_batch(values, file, model, out, prefer_paths=True), out)
 
 
 def emit_logits_streaming(values: list[str], file: str | None, model_args: ModelArgs, out: Output) -> None:
     """--jsonl on images: one line per image as soon as it is computed."""
-    arguments = resolve_batch(values, file)
+    arguments = resolve_batch(values, file, prefer_paths=True)
     if arguments.image_paths is None:
         assert arguments.batch is not None
         emit_logits(_with_classes(arguments.batch, model_args), out)
