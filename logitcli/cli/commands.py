@@ -26,6 +26,7 @@ from logitcli.errors import InputError, RunError
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.read import Source, parse_text, resolve_batch, stdin_text
 from logitcli.inputs.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
+from logitcli.inputs.torchrules import refuse_what_pytorch_refuses
 from logitcli.output.emit import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
 from logitcli.steps.diagnosis import diagnose, upstream_notes
 
@@ -152,6 +153,7 @@ def _checked(
     enabled: bool, calc: steps.Calculation, batch: Batch, targets: np.ndarray | None = None, **options: object
 ) -> steps.Calculation:
     """The diagnosis of any NaN or infinity, and with --check the same call through torch.nn.functional."""
+    refuse_what_pytorch_refuses(batch, calc.command)
     calc = _diagnosed(calc, batch)
     if not enabled:
         return calc

@@ -24,6 +24,7 @@ from logitcli.errors import InputError, shown
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.classnames import check_class_names
 from logitcli.inputs.files import decode_text, read_text, require_regular_file
+from logitcli.steps.calculation import shape_text
 
 # One rule for numbers wherever they come from (arguments, stdin, files, JSON strings): ASCII digits,
 # an optional exponent, inf and nan; no `1_000`, which Python's float() would accept.
@@ -320,9 +321,12 @@ def _parse_plain(text: str, where: str) -> Batch:
 
 
 def _depth(data: Any) -> int:
+    """How deep the first elements nest: `[]` is 1, `[[]]` 2 (an empty (1, 0) batch, not one example)."""
     depth = 0
-    while isinstance(data, list) and data:
+    while isinstance(data, list):
         depth += 1
+        if not data:
+            break
         data = data[0]
     return depth
 
@@ -391,11 +395,16 @@ def _flatten(node: list, shape: tuple[int, ...], depth: int, flat: list[float], 
 def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch:
     """Any shape PyTorch takes: (C,) one example, (N, C) a batch, (N, C, d1, ..., dk) classes on axis 1."""
     values = to_array(data, where)
-    if values.ndim == 0 or (one_example and values.ndim == 2 and values.shape[0] == 1):
+    if one_example and values.ndim == 2 and values.shape[0] == 1:
         values = values.reshape(-1)  # numbers typed as arguments, or one line of text: one example, (C,)
     if values.size == 0:
-        raise InputError(f"empty input in {where}: expected at least one number")
-    return Batch.from_array(values)
+        warnings.warn(
+            f"the input in {where} is empty (shape {shape_text(values.shape)}): PyTorch computes on empty "
+            "tensors, so the result is empty too (a mean over no examples is nan, a sum 0)",
+            stacklevel=3,
+        )
+    dtype = data.dtype.name if isinstance(data, np.ndarray) else "float64"
+    return Batch.from_array(values, dtype=dtype)  # a 0-d .npy stays 0-d, as PyTorch's result would
 
 
 def resolve_batch(

@@ -23,6 +23,7 @@ from logitcli.errors import InputError, shown
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.files import read_text, require_regular_file
 from logitcli.inputs.read import load_json, looks_like_numbers, read_file, to_array
+from logitcli.inputs.torchrules import refuse_bool_targets
 from logitcli.steps.calculation import shape_text
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -51,6 +52,7 @@ def parse_class_targets(
     """
     if _names_a_file(text) and Path(text).suffix.lower() == ".npy":
         array = _load_npy(Path(text))  # label maps for K-dim input: indices (integers) or probabilities (floats)
+        refuse_bool_targets(array.dtype.name, f"--targets {text}")
         floats = array.dtype.kind == "f"
         return _as_class_targets(array.astype(np.float64), batch, allow_soft, ignore_index, floats=floats)
     if _names_a_file(text):
@@ -207,6 +209,7 @@ def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
     if _names_a_file(text):
         require_regular_file(text, f"--targets {text}")
         given = read_file(text)
+        refuse_bool_targets(given.dtype, f"--targets {text}")
         array, flat = given.original(), given.one_example
     else:
         tokens = _tokens(text)
