@@ -242,3 +242,13 @@ def test_an_argument_that_is_a_number_and_a_file(tmp_path: Path) -> None:
     assert said.count("note:") == 1 and "read as the number" in said and "./1e5" in said
     plain = cli("softmax", "3", "2", "--json", cwd=tmp_path)
     assert plain.returncode == 0 and b"note:" not in plain.stderr
+
+
+def test_targets_that_are_numbers_and_a_file(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("0.0,1.0").write_text("1 0\n")
+    from_file = run("bce", "0.3", "-1", "--targets", "0.0,1.0", "--json")
+    assert from_file.code == 0 and from_file.json()["steps"][1]["values"] == [1.0, 0.0]
+    assert from_file.stderr.count("note:") == 1 and "`[0.0,1.0]`" in from_file.stderr
+    as_numbers = run("bce", "0.3", "-1", "--targets", "[0.0,1.0]", "--json")
+    assert as_numbers.json()["steps"][1]["values"] == [0.0, 1.0] and "note:" not in as_numbers.stderr
