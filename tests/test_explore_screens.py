@@ -58,3 +58,16 @@ def test_every_line_fits_and_the_table_keeps_its_core_columns(lang: str, width: 
     assert all(cell_len(line) <= width for line in text.splitlines())
     header = next(line for line in text.splitlines() if "∂L/∂x" in line)
     assert "x" in header and "softmax" in header
+
+
+def test_the_readme_shows_the_golden_screen() -> None:
+    """The README's explore screen is the 80 x 24 golden (its blank filler lines above the footer aside)."""
+    import re
+
+    readme = (GOLDEN.parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n\$ logitcli explore[^\n]*\n(.*?)```", readme, re.S)
+    assert block is not None, "the README's explore section has no screen"
+    golden = (GOLDEN / "explore-en-80x24.txt").read_text(encoding="utf-8")
+    assert [line for line in block.group(1).splitlines() if line.strip()] == [
+        line for line in golden.splitlines() if line.strip()
+    ]
