@@ -1,11 +1,13 @@
 """The one width decision every table goes through: which columns fit, when to turn the table, never a cut number.
 
 A `Grid` is a table before layout: plain-text cells in columns, the first naming the rows. `fit` lays it out for
-a terminal width, trying in order: every column as it is (headers and names may wrap); without the probability
-bars; without the secondary columns (the naive forms a `Step` marks `secondary`); each of those again with one
-space between columns and no edges; turned (the columns become rows); and last one small block per row. No
-column is ever narrower than its longest number or word of text, so rich never has to cut one. `fit` returns
-what it left out so the caller can say so in one line, in its own words.
+a terminal width, trying in order: every column as it is; without the probability bars; without the secondary
+columns (the naive forms a `Step` marks `secondary`); each of those again with one space between columns and no
+edges. Up to here nothing wraps: a heading or a row's name never folds while a bar or a secondary column is
+still shown (what a table can give up goes first). Only then may headings fold (between words, never inside a
+formula: `linebreak`), then the rows' names too; then the table turns (the columns become rows); and last one
+small block per row. No column is ever narrower than its longest number, word or formula, so rich never has to
+cut one. `fit` returns what it left out so the caller can say so in one line, in its own words.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from logitcli.output.linebreak import longest_unit, wrap_cjk
+
 BAR_WIDTH = 10
 LABEL_MIN_WIDTH = 12
-HEADER_MIN_WIDTH = 12
+#: What may fold to fit: nothing; the headings (between words); the headings and the rows' names.
+Folding = Literal["none", "headers", "all"]
 EDGE = 2  # the table's left and right edge (none when compact)
 GAP = 2  # padding and divider between two columns (one space when compact)
 
@@ -92,15 +97,16 @@ def _natural(column: Column) -> int:
     return max([*(cell_len(line) for line in column.header.split("\n")), *(cell_len(c) for c in column.cells)])
 
 
-def _least(column: Column) -> int:
-    """The narrowest a column may be: numbers (and words of text cells) whole; names and headers may fold."""
-    if column.kind == "bar":
-        return BAR_WIDTH
+def _least(column: Column, folding: Folding = "all") -> int:
+    """The narrowest a column may be: numbers (and words of text cells) whole; a heading folds only between its
+    words (a formula stays whole) and only when `folding` allows; names fold only when it is "all"."""
     natural = _natural(column)
+    if column.kind == "bar" or folding == "none":
+        return natural
     if column.kind == "label":
-        return min(natural, LABEL_MIN_WIDTH)
+        return natural if folding == "headers" else min(natural, LABEL_MIN_WIDTH)
     words = max((_longest_word(c) for c in column.cells), default=0)
-    return max(words, min(_longest_word(column.header), HEADER_MIN_WIDTH), 1)
+    return max(words, longest_unit(column.header), 1)
 
 
 def table_width(widths: Sequence[int], compact: bool = False) -> int:
@@ -109,13 +115,13 @@ def table_width(widths: Sequence[int], compact: bool = False) -> int:
     return EDGE + sum(widths) + GAP * (len(widths) - 1)
 
 
-def column_widths(grid: Grid, width: int | None, compact: bool = False) -> list[int] | None:
+def column_widths(grid: Grid, width: int | None, compact: bool = False, folding: Folding = "all") -> list[int] | None:
     """Widths for each column that fit `width`, taking from the columns with the most room to spare first;
-    None when even the narrowest widths do not fit. `width=None` gives every column its natural width."""
+    None when even the narrowest widths (as `folding` allows) do not fit. `width=None`: every natural width."""
     natural = [_natural(c) for c in grid.columns]
     if width is None or table_width(natural, compact) <= width:
         return natural
-    least = [_least(c) for c in grid.columns]
+    least = [_least(c, folding) for c in grid.columns]
     if table_width(least, compact) > width:
         return None
     widths = list(natural)
@@ -138,7 +144,7 @@ def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
     )
     for column, width in zip(grid.columns, widths, strict=True):
         table.add_column(
-            Text(column.header, overflow="fold"),
+            Text(wrap_cjk(column.header, width), overflow="fold"),
             justify=column.justify,
             width=width,
             no_wrap=column.kind == "bar",
@@ -150,21 +156,33 @@ def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
 
 
 def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True) -> Fitted | None:
-    """The one width decision: bars go first, then secondary columns, then the table turns, then blocks."""
+    """The one width decision: bars go first, then secondary columns, and only then may a heading or a name fold;
+    then the table turns, then blocks."""
     bars = [c for c in grid.columns if c.kind == "bar"]
     without_bars = grid.keep(lambda c: c.kind != "bar")
     secondary = [c for c in without_bars.columns if c.secondary]
-    tries: list[tuple[Grid, list[str]]] = [(grid, [])]
+    levels: list[tuple[Grid, list[str]]] = [(grid, [])]
     if bars:
-        tries.append((without_bars, ["bars"]))
+        levels.append((without_bars, ["bars"]))
+    narrow, narrow_dropped = levels[-1]
     if secondary:
         narrow = without_bars.keep(lambda c: not c.secondary)
-        tries.append((narrow, ["bars"] * bool(bars) + [c.header for c in secondary]))
-    tries = [(candidate, dropped, compact) for compact in (False, True) for candidate, dropped in tries]
+        narrow_dropped = ["bars"] * bool(bars) + [c.header for c in secondary]
+        levels.append((narrow, narrow_dropped))
+    tries: list[tuple[Grid, list[str], bool, Folding]] = [
+        (candidate, dropped, compact, "none") for compact in (False, True) for candidate, dropped in levels
+    ]
+    tries += [(narrow, narrow_dropped, compact, folding) for folding in ("headers", "all") for compact in (False, True)]
     if turn and grid.n_rows > 1:
-        tries += [(grid.turned(), ["bars"] * bool(bars), compact) for compact in (False, True)]
-    for candidate, dropped, compact in tries:
-        widths = column_widths(candidate, width, compact)
+        turned = [(without_bars.turned(), ["bars"] * bool(bars), "none"), (narrow.turned(), narrow_dropped, "none")]
+        turned.append((narrow.turned(), narrow_dropped, "all"))
+        tries += [
+            (candidate, dropped, compact, folding)
+            for candidate, dropped, folding in turned
+            for compact in (False, True)
+        ]
+    for candidate, dropped, compact, folding in tries:
+        widths = column_widths(candidate, width, compact, folding)
         if widths is not None:
             return Fitted([grid_table(candidate, widths, compact)], dropped)
     if not blocks:

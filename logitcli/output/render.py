@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -248,7 +249,16 @@ def calculation_renderables(calc: Calculation, batch: Batch, view: View | None =
 
 
 def _class_steps(calc: Calculation) -> list[Step]:
-    return [s for s in calc.steps if s.per == "class"]
+    """The per-class steps, each quantity once: a gradient step repeating a loss step (same title, same values,
+    as bce's `f = 1 + (pw - 1)·y`) is the same column (JSON keeps both)."""
+    shown: list[Step] = []
+    for step in calc.steps:
+        if step.per != "class":
+            continue
+        if any(s.title == step.title and np.array_equal(s.values, step.values, equal_nan=True) for s in shown):
+            continue
+        shown.append(step)
+    return shown
 
 
 def _example_steps(calc: Calculation) -> list[Step]:
@@ -311,6 +321,7 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
         target = None if targets is None else int(targets[row])
         order = class_order(batch, row, view.top_k, target)
         if not single:
+            parts.extend([Text("")] * (row > 0))  # one example's caption never runs into the next one's title
             parts.append(Text(f"{calc.command}: {labels[row]}", style="bold"))
         elif not all_examples:
             parts.append(Text(calc.command, style="bold"))
@@ -324,7 +335,7 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
             caption = view.word(key, k=k, n=batch.n_classes) + view.word("clause_separator") + view.word("more_classes")
             parts.append(view.line(caption))
         if single:
-            items = [f"{view.title(s)} = {_cell(calc, s, row, batch, view)}" for s in _example_steps(calc)]
+            items = [_summary_item(calc, s, row, batch, view) for s in _example_steps(calc)]
             if items:
                 parts.append(packed(items, view.width))
             parts.extend(_ignored_line(calc, view, row))
@@ -336,6 +347,35 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
         if rows < batch.n_examples:
             parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts
+
+
+def _summary_item(calc: Calculation, step: Step, row: int, batch: Batch, view: View) -> str:
+    """`title = value`; a loss mixed from other columns (label smoothing's `(1 - ε)·nll + ε/C·smooth`) shows the
+    mix with their numbers: `loss = (1 - 0.1)·nll + 0.1/3·smooth = (1 - 0.1)·0.4170 + 0.1/3·4.1511 = 0.5137`."""
+    value = _cell(calc, step, row, batch, view)
+    parts = _mixed_from(calc, step)
+    if not parts:
+        return f"{view.title(step)} = {value}"
+    numbers = {name: format_number(float(calc.step(name).values[row]), view.precision) for name in parts}
+    filled = _MIXED.sub(lambda m: numbers[m.group(0)], step.formula)
+    return f"{view.title(step)} = {step.formula} = {filled} = {value}"
+
+
+#: Per-example steps a loss may be mixed from, as its formula names them.
+_MIXED = re.compile(r"\b(?:nll|smooth)\b")
+
+
+def _mixed_from(calc: Calculation, step: Step) -> list[str]:
+    if step.name != "loss" or step.per != "example":
+        return []
+    names = {s.name for s in calc.steps if s.per == "example"}
+    found = _MIXED.findall(step.formula)
+    return found if found and set(found) <= names else []
+
+
+def _mix_lines(calc: Calculation, view: View) -> list[RenderableType]:
+    """Under a per-example table: how its loss column is mixed from the others (the formula, once)."""
+    return [view.line(f"{view.title(s)} = {s.formula}", style="") for s in _example_steps(calc) if _mixed_from(calc, s)]
 
 
 def _ignored_line(calc: Calculation, view: View, row: int | None = None) -> list[RenderableType]:
@@ -381,7 +421,8 @@ def _per_example_table(
     fitted = fit(Grid(tuple(columns), corner=view.word("step")), view.width)
     assert fitted is not None
     dropped.extend(fitted.dropped)
-    return [Text(view.word("per_example"), style="bold"), *fitted.parts, *_ignored_line(calc, view)]
+    parts = [Text(view.word("per_example"), style="bold"), *fitted.parts, *_mix_lines(calc, view)]
+    return parts + _ignored_line(calc, view)
 
 
 def _example_labels(batch: Batch) -> list[str]:
@@ -465,7 +506,7 @@ def logits_renderables(batch: Batch, view: View | None = None) -> list[Renderabl
             for row in range(rows):
                 one = fit(_ranked_grid(batch, probs, row, k, view), view.width, turn=False)
                 assert one is not None
-                fitted.parts += [Text(labels[row], style="bold"), *one.parts]
+                fitted.parts += [Text("")] * (row > 0) + [Text(labels[row], style="bold"), *one.parts]
                 fitted.dropped += one.dropped
         parts += fitted.parts
         dropped += fitted.dropped
@@ -536,7 +577,8 @@ def descent_renderables(descent: Descent, batch: Batch, view: View | None = None
     loss before and after the step (per example for reduction none, in the tables)."""
     view = view or View()
     calc = descent_calculation(descent)
-    parts: list[RenderableType] = [Text(view.word("descent_title", lr=f"{descent.lr:g}"), style="bold")]
+    title = Text(view.word("descent_title", lr=f"{descent.lr:g}"), style="bold")
+    parts: list[RenderableType] = [Text(""), title]  # a new block: a blank line after the loss's summary
     parts.extend(calculation_renderables(calc, batch, view))
     if not isinstance(descent.loss_before, np.ndarray):
         before = format_number(float(descent.loss_before), view.precision)
