@@ -23,11 +23,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from logitcli.inputs.batch import Batch
 from logitcli.output.grid import BAR_WIDTH, Column, Fitted, Grid, column_widths, fit, grid_table, packed
+from logitcli.output.linebreak import wrap_cjk
 from logitcli.steps import Calculation, Descent, Step, descent_calculation
 
 __all__ = [
@@ -370,7 +372,7 @@ def _mixed_from(calc: Calculation, step: Step) -> list[str]:
         return []
     names = {s.name for s in calc.steps if s.per == "example"}
     found = _MIXED.findall(step.formula)
-    return found if found and set(found) <= names else []
+    return found if len(set(found)) > 1 and set(found) <= names else []  # a mix, not `loss = nll`
 
 
 def _mix_lines(calc: Calculation, view: View) -> list[RenderableType]:
@@ -399,12 +401,21 @@ def _by_step(calc: Calculation, batch: Batch, view: View, dropped: list[str]) ->
         fitted = fit(Grid(tuple(columns)), view.width, turn=False, blocks=False)
         if fitted is None:
             return None
-        parts.append(Text.assemble((view.title(step), "bold"), "   ", (formula, "dim")))
+        parts.append(_titled(view.title(step), formula, view.width))
         parts.extend(fitted.parts)
     parts.extend(_per_example_table(calc, batch, view, dropped, rows))
     if rows < batch.n_examples:
         parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts
+
+
+def _titled(title: str, formula: str, width: int | None) -> Text:
+    """A step's title and its formula on one line; a formula that does not fit goes whole to the next line."""
+    if not formula:
+        return Text(title, style="bold")
+    if width is None or cell_len(f"{title}   {formula}") <= width:
+        return Text.assemble((title, "bold"), "   ", (formula, "dim"))
+    return Text.assemble((title, "bold"), "\n", (wrap_cjk(formula, width), "dim"))
 
 
 def _per_example_table(

@@ -16,7 +16,6 @@ from logitcli.steps.calculation import (
 from logitcli.steps.gradient import Gradient, grad_step
 from logitcli.steps.sigmoid import log_sigmoid, stable_sigmoid
 
-
 #: The factor pos_weight puts on the y = 1 part, named where it first appears (the gradient's `f·σ - pw·y` uses it).
 POS_FACTOR = "f = 1 + (pw - 1)·y"
 

@@ -88,7 +88,8 @@ def cross_entropy(
     ]
     if w is not None or not kept.all():
         steps.append(Step("weight", "w[target]", w_target, "weight[target_n] (0 if ignored)"))
-    steps.append(Step("nll", "nll", nll_term, "-w[target] · log p[target]"))
+    # Without smoothing the loss is the nll itself: the column a narrow table can leave out first.
+    steps.append(Step("nll", "nll", nll_term, "-w[target] · log p[target]", secondary=smoothing == 0.0))
     with quiet():
         denominator = float(w_target.sum())
     if smoothing > 0.0:
