@@ -188,11 +188,11 @@ def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True
     if not blocks:
         return None
     parts: list[RenderableType] = []
-    for name, block in grid.blocks():
+    for name, block in narrow.blocks():
         parts.append(Text(name, style="bold"))
         widths = column_widths(block, width, compact=True) or _squeezed(block, width)
         parts.append(grid_table(block, widths, compact=True, header=False))
-    return Fitted(parts, ["bars"] * bool(bars))
+    return Fitted(parts, narrow_dropped)
 
 
 def _squeezed(grid: Grid, width: int | None) -> list[int]:

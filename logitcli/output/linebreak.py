@@ -46,8 +46,8 @@ def _wrap_paragraph(text: str, width: int) -> str:
         else:
             line += unit
         while cell_len(line.rstrip()) > width:  # a single unit wider than the line: fold it
-            cut = _fit(line, width)
-            lines.append(line[:cut])
+            cut = _fold(line, width)
+            lines.append(line[:cut].rstrip())
             line = line[cut:]
     lines.append(line.rstrip())
     return "\n".join(lines)
@@ -94,6 +94,18 @@ def _call_brackets(token: str, depth: int) -> int:
         elif char in _CLOSE and depth + change > 0:
             change -= 1
     return change
+
+
+def _fold(line: str, width: int) -> int:
+    """Where to fold a formula too long for any line: after its last space that fits, else as much as fits
+    without starting the next line with a closing mark."""
+    cut = _fit(line, width)
+    space = line.rfind(" ", 0, cut + 1)
+    if space > 0 and line[space + 1 : space + 2] not in NO_LINE_START:
+        return space + 1
+    while cut > 1 and line[cut] in NO_LINE_START:
+        cut -= 1
+    return cut
 
 
 def _fit(line: str, width: int) -> int:

@@ -39,6 +39,7 @@ PROSE_WIDTH = 100
 BAR_WIDTH = 10
 CURVE_MARGIN = 8  # the y tick labels and the axis beside the plotted columns
 MIN_CURVE_SAMPLES = 21
+COMPARISON_HEADER = 14  # the comparison's long headers are broken to lines of this many cells (between words)
 
 
 def render_tour(tour: Tour, console: Console, *, precision: int = 4, view: View | None = None) -> None:
@@ -191,6 +192,6 @@ def _figures_grid(comparison: Comparison, cells: list[list[str]], figures: list[
     classes = [c for c in range(len(comparison.columns)) if any(cells[f][c] for f in figures)]
     columns = [Column("", tuple(comparison.columns[c] for c in classes), "label", justify="left")]
     for f in figures:
-        header = comparison.rows[f].label.replace("（", "\n（")  # a gloss in brackets on its own line
+        header = wrap_cjk(comparison.rows[f].label.replace("（", "\n（"), COMPARISON_HEADER)  # a gloss on its own line
         columns.append(Column(header, tuple(cells[f][c] for c in classes)))
     return Grid(tuple(columns))
