@@ -283,5 +283,19 @@ def _flush_quietly() -> None:
 
 def _fail(message: str, code: int) -> None:
     _flush_quietly()
-    _say(f"Error: {one_line(message)}")
+    _say(_in_language(one_line(message)))
     sys.exit(code)
+
+
+def _in_language(line: str) -> str:
+    """`Error: ...` in the language the command line asks for (`--lang`, else the locale), where it is known."""
+    from logitcli.output.lang import lang_in, say_error, texts
+
+    try:
+        lang = lang_in(sys.argv[1:])
+        if lang == "en":
+            return f"Error: {line}"
+        prefix = texts(lang).get("table", {}).get("error_prefix", "Error: ")
+        return f"{prefix}{say_error(line, lang)}"
+    except Exception:  # noqa: BLE001 - the error line itself must never fail: say it in English
+        return f"Error: {line}"

@@ -475,15 +475,6 @@ def explain(
             autocompletion=opt.choices(opt.SECTION_CHOICES),
         ),
     ] = None,
-    lang: Annotated[
-        str | None,
-        typer.Option(
-            "--lang",
-            metavar="en|ja",
-            help="Language (default: from the locale).",
-            autocompletion=opt.choices(opt.LANGS),
-        ),
-    ] = None,
     pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
     json_: opt.AsJson = False,
     *,
@@ -491,7 +482,7 @@ def explain(
     model: ModelArgs,
 ) -> None:
     """The tour: with nothing given (or an empty pipe) the article's numbers, else the user's."""
-    from logitcli.tour import build_tour, default_lang, tour_to_json
+    from logitcli.tour import build_tour, tour_to_json
 
     batch = None
     if values or file or model.random_input is not None:
@@ -507,7 +498,7 @@ def explain(
     )
     if targets is not None and batch is None:
         raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
-    lang = lang or default_lang()
+    lang = out.lang
     if lang == "ja" and not json_ and not stdout_can_show("日本語"):
         raise InputError(
             f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "
@@ -543,6 +534,7 @@ def show_tour(tour: Tour, out: Output, console: Console, pager: bool) -> None:
 def models(
     pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",
     json_: Annotated[bool, typer.Option("--json", help="One JSON object: {command, pattern, result}.")] = False,
+    lang: opt.Lang = None,
 ) -> None:
     """timm's registry, filtered by a pattern."""
     from logitcli.model import list_models
@@ -556,8 +548,11 @@ def models(
         result = [{"name": name, "bundled": bundled} for name, bundled in found]
         sys.stdout.buffer.write(dumps({"command": "models", "pattern": pattern, "result": result}) + b"\n")
         return
+    from logitcli.output.lang import check_lang, labels
+
+    said = labels(check_lang(lang)).get("bundled_weights", "(bundled weights)")
     for name, bundled in found:
-        print(f"{name}\t(bundled weights)" if bundled else name)
+        print(f"{name}\t{said}" if bundled else name)
 
 
 def main() -> None:

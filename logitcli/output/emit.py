@@ -78,6 +78,7 @@ class Output:
     rows: int | None | Literal["auto"] = "auto"
     wide: bool = False
     save: str | None = None
+    lang: str = "en"
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -113,6 +114,7 @@ class Output:
 
     def view(self, console: Console, labels: dict[str, str] | None = None) -> View:
         """Width and rows for this console: a terminal's height bounds the rows unless --rows says otherwise."""
+        from logitcli.output.lang import labels as words
         from logitcli.output.render import BATCH_CLASS_TABLES, View
 
         rows = self.rows
@@ -128,7 +130,8 @@ class Output:
             rows=rows,  # type: ignore[arg-type]
             rows_from_screen=from_screen,
             class_tables=class_tables,  # type: ignore[arg-type]
-            labels=labels or {},
+            labels={**words(self.lang), **(labels or {})},
+            lang=self.lang,
         )
 
     def show_tables(self, make_parts: Callable[[View], list[RenderableType]]) -> None:

@@ -104,6 +104,7 @@ LABELS: dict[str, str] = {
     "descent_loss_sum": "sum loss {before} → {after}",
     "check_shape": "; shape {shape} but PyTorch's is {torch_shape}",
     "check_places": "; nan/inf in different places",
+    "note_prefix": "note: ",
 }
 
 
@@ -113,7 +114,8 @@ class View:
 
     `rows` is the number of examples a table shows (None: all); `rows_from_screen` says it was derived from
     the terminal's height rather than asked for, so a view with several lines per example may show fewer.
-    `class_tables` is how many examples of a batch get their own class table. `labels` override `LABELS`;
+    `class_tables` is how many examples of a batch get their own class table. `labels` override `LABELS`
+    (`lang` is their language, for the notes);
     `wrap(text, width)` breaks sentences into lines where rich's own breaking (at spaces) does not suit the
     language (the tour passes its Japanese line breaker).
     """
@@ -125,7 +127,8 @@ class View:
     rows_from_screen: bool = False
     class_tables: int = BATCH_CLASS_TABLES
     labels: Mapping[str, str] = field(default_factory=dict)
-    wrap: Callable[[str, int], str] | None = None
+    wrap: Callable[[str, int], str] | None = wrap_cjk
+    lang: str = "en"
 
     def line(self, text: str, style: str = "dim") -> Text:
         """A sentence under a table, broken by `wrap` where the caller gave one (rich breaks only at spaces)."""
@@ -138,7 +141,15 @@ class View:
         return text.format(**values) if values else text
 
     def title(self, step: Step) -> str:
-        return self.labels.get(f"step.{step.name}", step.title)
+        return self.labels.get(f"step.{step.name}", self.labels.get(step.title, step.title))
+
+    def note(self, note: str) -> str:
+        """A step's note in the view's language, filled with the values of the English one."""
+        if self.lang == "en":
+            return str(note)
+        from logitcli.output.lang import say_note
+
+        return say_note(note, self.lang, self.labels)
 
     def formula(self, step: Step) -> str:
         said = self.labels.get(f"formula.{step.name}", self.labels.get(step.formula))
@@ -245,7 +256,7 @@ def calculation_renderables(calc: Calculation, batch: Batch, view: View | None =
     if parts is None:
         parts = _by_class(calc, batch, view, dropped, all_examples=not by_class)
     parts.extend(_batch_lines(calc, view))
-    parts.extend(Text(f"note: {note}", style="yellow") for note in calc.notes)
+    parts.extend(view.line(view.word("note_prefix") + view.note(note), style="yellow") for note in calc.notes)
     parts.extend(dropped_line(dropped, view))
     return parts
 
@@ -324,9 +335,9 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
         order = class_order(batch, row, view.top_k, target)
         if not single:
             parts.extend([Text("")] * (row > 0))  # one example's caption never runs into the next one's title
-            parts.append(Text(f"{calc.command}: {labels[row]}", style="bold"))
+            parts.append(Text(f"{view.word(calc.command)}: {labels[row]}", style="bold"))
         elif not all_examples:
-            parts.append(Text(calc.command, style="bold"))
+            parts.append(Text(view.word(calc.command), style="bold"))
         fitted = fit(_class_grid(calc, batch, row, order, view), view.width)
         assert fitted is not None
         parts.extend(fitted.parts)
@@ -462,12 +473,12 @@ def _batch_lines(calc: Calculation, view: View) -> list[RenderableType]:
     if check:
         key = "matches" if check["matches"] else "differs"
         style = "green" if check["matches"] else "bold red"
-        lines.append(Text(_check_line(key, check, view), style=style))
+        lines.append(view.line(_check_line(key, check, view), style=style))
     grad_check = check.get("grad") if check else None
     if grad_check:
         key = "grad_matches" if grad_check["matches"] else "grad_differs"
         style = "green" if grad_check["matches"] else "bold red"
-        lines.append(Text(_check_line(key, grad_check, view), style=style))
+        lines.append(view.line(_check_line(key, grad_check, view), style=style))
     return lines
 
 

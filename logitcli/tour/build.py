@@ -7,7 +7,6 @@ layout is `layout`'s job. The CLI uses `build_tour` and `default_lang` (through 
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -21,6 +20,8 @@ from logitcli import steps
 from logitcli.errors import InputError, LogitcliError
 from logitcli.inputs.batch import Batch
 from logitcli.model.check import TorchCheck, check, check_gradient, function_name, gradient_function_name
+from logitcli.output.lang import LANGS, default_lang
+from logitcli.output.lang import texts as output_texts
 from logitcli.output.render import DEFAULT_TOP_K, default_top_k, format_distinct, format_number
 from logitcli.steps import Calculation, Step
 from logitcli.steps.diagnosis import diagnose
@@ -42,39 +43,19 @@ from logitcli.tour.data import (
 __all__ = ["LANGS", "SECTIONS", "build_tour", "default_lang", "load_texts"]
 
 SECTIONS: tuple[str, ...] = ("logits", "sigmoid", "softmax", "nll", "xent", "grad")
-LANGS: tuple[str, ...] = ("en", "ja")
 CURVE_SAMPLES = 61
 CURVE_HALF_RANGE = 8.0
 CURVE_MAX_HALF_RANGE = 20.0
 SLOPE_HALF_RANGE = 10.0
 
 
-def default_lang(environ: Mapping[str, str] | None = None) -> str:
-    """The first set of LANGUAGE, LC_ALL, LC_MESSAGES, LANG decides, as Python's gettext reads them.
-
-    LANGUAGE may list several languages (`fr:ja`): the first one the tour speaks wins. `ja...` gives ja,
-    anything else en.
-    """
-    env = os.environ if environ is None else environ
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if not value:
-            continue
-        for entry in value.split(":"):
-            code = entry.split("_", 1)[0].split(".", 1)[0].lower()
-            if code in LANGS:
-                return code
-        return "en"
-    return "en"
-
-
 @cache
 def load_texts(lang: str) -> dict[str, dict[str, Any]]:
-    """The tour's prose for one language, from the package's texts/<lang>.toml."""
+    """The tour's prose for one language, from the package's texts/<lang>.toml, with the commands' words."""
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     with resources.files("logitcli.tour").joinpath("texts", f"{lang}.toml").open("rb") as handle:
-        return tomllib.load(handle)
+        return {**tomllib.load(handle), **output_texts(lang)}  # the tables' words and the notes: the commands'
 
 
 def build_tour(
