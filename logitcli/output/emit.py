@@ -158,9 +158,13 @@ class Output:
             console.width = max([cell_len(line.rstrip()) for line in lines] + [20])
         try:
             if suffix == ".svg":
-                console.save_svg(self.save, title="logitcli")
+                from logitcli.output.export import svg_in_cells
+
+                Path(self.save).write_text(svg_in_cells(console.export_svg(title="logitcli")), encoding="utf-8")
             elif suffix in (".html", ".htm"):
-                console.save_html(self.save)
+                from logitcli.output.export import html_in_cells
+
+                Path(self.save).write_text(html_in_cells(console.export_html()), encoding="utf-8")
             else:
                 Path(self.save).write_text(trimmed(console.export_text()), encoding="utf-8")
         except OSError as error:
