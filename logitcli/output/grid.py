@@ -206,6 +206,10 @@ def packed(items: Sequence[str], width: int | None, separator: str = "   ") -> T
     """`title = value` items on as few lines as fit, never breaking inside an item."""
     lines: list[str] = []
     for item in items:
+        if width is not None and cell_len(item) > width:  # a long equation breaks before its `=`, as in print
+            pieces = item.split(" = ")
+            lines += [wrap_cjk(piece if i == 0 else f"= {piece}", width) for i, piece in enumerate(pieces)]
+            continue
         if lines and (width is None or cell_len(lines[-1] + separator + item) <= width):
             lines[-1] += separator + item
         else:
