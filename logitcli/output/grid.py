@@ -12,6 +12,7 @@ cut one. `fit` returns what it left out so the caller can say so in one line, in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -22,10 +23,12 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from logitcli.output.linebreak import longest_unit, wrap_cjk
+from logitcli.output.linebreak import longest_unit, units, wrap_cjk
 
 BAR_WIDTH = 10
 LABEL_MIN_WIDTH = 12
+HANG = 2  # the indent of a folded name's further lines
+_TIGHT = re.compile(r" ([-+·/=×]) ")  # `x - max` -> `x-max`
 #: What may fold to fit: nothing; the headings (between words); the headings and the rows' names.
 Folding = Literal["none", "headers", "all"]
 EDGE = 2  # the table's left and right edge (none when compact)
@@ -57,6 +60,12 @@ class Grid:
 
     def keep(self, wanted: Callable[[Column], bool]) -> Grid:
         return replace(self, columns=tuple(c for c in self.columns if c.kind == "label" or wanted(c)))
+
+    def tightened(self) -> Grid:
+        """The same grid with its formula headings written without spaces around operators (`exp(x-max)`):
+        narrower, and still whole, before any heading has to fold."""
+        columns = tuple(replace(c, header=_TIGHT.sub(r"\1", c.header)) for c in self.columns)
+        return replace(self, columns=columns)
 
     def turned(self) -> Grid:
         """Columns become rows: the step titles name the rows, each old row is a column (bars left out)."""
@@ -103,8 +112,9 @@ def _least(column: Column, folding: Folding = "all") -> int:
     natural = _natural(column)
     if column.kind == "bar" or folding == "none":
         return natural
-    if column.kind == "label":
-        return natural if folding == "headers" else min(natural, LABEL_MIN_WIDTH)
+    if column.kind == "label":  # a name may fold, but a formula among the names stays whole
+        formulas = max((cell_len(u.strip()) for c in column.cells for u in units(c) if " " in u.strip()), default=0)
+        return natural if folding == "headers" else max(min(natural, LABEL_MIN_WIDTH), formulas)
     words = max((_longest_word(c) for c in column.cells), default=0)
     return max(words, longest_unit(column.header), 1)
 
@@ -151,8 +161,25 @@ def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
             overflow="fold",
         )
     for row in range(grid.n_rows):
-        table.add_row(*(Text(c.cells[row]) for c in grid.columns), end_section=row in grid.sections)
+        cells = [
+            Text(_folded_name(c.cells[row], width) if c.kind == "label" else c.cells[row])
+            for c, width in zip(grid.columns, widths, strict=True)
+        ]
+        table.add_row(*cells, end_section=row in grid.sections)
     return table
+
+
+def _folded_name(name: str, width: int) -> str:
+    """A row's name as it fits `width`: whole, else folded between words with its further lines indented, so
+    they do not read as rows of their own."""
+    if cell_len(name) <= width:
+        return name
+    first, *rest = wrap_cjk(name, width).split("\n")
+    rest_text = " ".join(rest)
+    if not rest or longest_unit(rest_text) > width - HANG:  # no room to indent: fold as it comes
+        return "\n".join([first, *rest])
+    tail = wrap_cjk(rest_text, width - HANG).split("\n")
+    return "\n".join([first, *(" " * HANG + line for line in tail)])
 
 
 def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True) -> Fitted | None:
@@ -172,10 +199,12 @@ def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True
     tries: list[tuple[Grid, list[str], bool, Folding]] = [
         (candidate, dropped, compact, "none") for compact in (False, True) for candidate, dropped in levels
     ]
-    tries += [(narrow, narrow_dropped, compact, folding) for folding in ("headers", "all") for compact in (False, True)]
+    tight = narrow.tightened()
+    tries += [(tight, narrow_dropped, compact, "none") for compact in (False, True)]
+    tries += [(tight, narrow_dropped, compact, folding) for folding in ("headers", "all") for compact in (False, True)]
     if turn and grid.n_rows > 1:
         turned = [(without_bars.turned(), ["bars"] * bool(bars), "none"), (narrow.turned(), narrow_dropped, "none")]
-        turned.append((narrow.turned(), narrow_dropped, "all"))
+        turned += [(tight.turned(), narrow_dropped, "none"), (tight.turned(), narrow_dropped, "all")]
         tries += [
             (candidate, dropped, compact, folding)
             for candidate, dropped, folding in turned
@@ -188,9 +217,14 @@ def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True
     if not blocks:
         return None
     parts: list[RenderableType] = []
-    for name, block in narrow.blocks():
+    blocks = narrow.blocks()
+    if not blocks:
+        return Fitted(parts, narrow_dropped)
+    # One set of widths for every block, so the values line up from one block to the next.
+    every = Grid((blocks[0][1].columns[0], Column("", tuple(c for _, b in blocks for c in b.columns[1].cells))))
+    widths = column_widths(every, width, compact=True) or _squeezed(every, width)
+    for name, block in blocks:
         parts.append(Text(name, style="bold"))
-        widths = column_widths(block, width, compact=True) or _squeezed(block, width)
         parts.append(grid_table(block, widths, compact=True, header=False))
     return Fitted(parts, narrow_dropped)
 

@@ -356,7 +356,10 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
         parts.append(view.line(view.word("class_tables_hidden", hidden=batch.n_examples - shown)))
     if not single:
         rows = view.examples_shown(batch.n_examples)
-        parts.extend(_per_example_table(calc, batch, view, dropped, rows))
+        table = _per_example_table(calc, batch, view, dropped, rows)
+        if table and parts and isinstance(parts[-1], Text) and parts[-1].plain:  # after a caption: a new block
+            parts.append(Text(""))
+        parts.extend(table)
         if rows < batch.n_examples:
             parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts

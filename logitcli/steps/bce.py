@@ -53,7 +53,7 @@ def binary_cross_entropy(
             formula = "(1 - y)·x - log σ   (= -[y·log σ + (1 - y)·log(1 - σ)])"
         else:
             log_weight = (pw - 1.0) * y + 1.0
-            steps.append(Step("pos_weight", "pw (pos_weight)", np.array(pw), "pos_weight, broadcast to the logits"))
+            steps.append(Step("pos_weight", "pw", np.array(pw), "pos_weight, broadcast to the logits"))
             steps.append(Step("log_weight", POS_FACTOR, log_weight, "weight of the log σ term"))
             loss = (1.0 - y) * x - log_weight * log_p
             formula = "(1 - y)·x - [1 + (pw - 1)·y]·log σ   (= -[pw·y·log σ + (1 - y)·log(1 - σ)])"
