@@ -287,6 +287,8 @@ def _in_language(line: str, argv: list[str]) -> str:
         if lang == "en":
             return f"Error: {line}"
         prefix = texts(lang).get("table", {}).get("error_prefix", "Error: ")
-        return f"{prefix}{say_error(line, lang)}"
+        said = f"{prefix}{say_error(line, lang)}"
+        said.encode(getattr(sys.stderr, "encoding", None) or "utf-8")  # an ASCII terminal gets the English line
+        return said
     except Exception:  # noqa: BLE001 - the error line itself must never fail: say it in English
         return f"Error: {line}"

@@ -172,7 +172,7 @@ def bce(
     reduction: opt.Reduction = "mean",
     probs: Annotated[
         bool,
-        typer.Option("--probs", help="Input is probabilities: F.binary_cross_entropy."),
+        typer.Option("--probs", help="Input is p: F.binary_cross_entropy."),
     ] = False,
     grad: opt.Grad = False,
     lr: opt.LearningRate = None,

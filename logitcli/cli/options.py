@@ -249,7 +249,7 @@ Grad = Annotated[
 ]
 LearningRate = Annotated[
     float | None,
-    typer.Option("--lr", metavar="LR", help="With --grad: one step, x - LR·grad.", show_default=False),
+    typer.Option("--lr", metavar="LR", help="With --grad: a step x - LR·grad.", show_default=False),
 ]
 
 

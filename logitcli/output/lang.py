@@ -85,8 +85,9 @@ def say_error(message: str, lang: str) -> str:
         return message
     for pattern, said in _error_patterns(lang):
         found = pattern.fullmatch(message)
-        if found:
-            return said.format(*found.groups(), **found.groupdict())
+        if found:  # the parts it quotes, with English phrases among them (`the argument`) translated
+            words = labels(lang)
+            return said.format(*(words.get(part, part) for part in found.groups()))
     return message
 
 
