@@ -280,6 +280,12 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
 def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
     from logitcli.output import jsonout
 
+    if out.lang != "en" and calc.notes:  # a note's text follows the language; its id and values stay
+        from dataclasses import replace
+
+        from logitcli.output.lang import said_notes
+
+        calc = replace(calc, notes=said_notes(calc.notes, out.lang))
     sys.stdout.flush()
     if out.mode == "json":
         jsonout.write_document(jsonout.document_parts(calc, batch, out.include_steps), sys.stdout.buffer)

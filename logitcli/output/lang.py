@@ -78,6 +78,13 @@ def say_note(note: str, lang: str, words: Mapping[str, str] | None = None) -> st
         return str(note)
 
 
+def said_notes(notes: tuple[str, ...], lang: str) -> tuple[str, ...]:
+    """The notes as `Note`s whose text is in `lang`: the same ids and values, for JSON and tables alike."""
+    from logitcli.steps.calculation import Note
+
+    return tuple(Note(note.id, say_note(note, lang), note.args) if hasattr(note, "id") else note for note in notes)
+
+
 def say_error(message: str, lang: str) -> str:
     """An error's line in `lang`: a known English message (a whole-line pattern in [errors]) said again with the
     parts it quotes; anything else stays English, which is still one clear line."""

@@ -141,6 +141,9 @@ class View:
         return text.format(**values) if values else text
 
     def title(self, step: Step) -> str:
+        """A step's heading in the view's words; a one-letter symbol (bce's `y`) stays: formulas name it."""
+        if len(step.title) == 1:
+            return step.title
         return self.labels.get(f"step.{step.name}", self.labels.get(step.title, step.title))
 
     def note(self, note: str) -> str:
