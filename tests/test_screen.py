@@ -163,3 +163,30 @@ def test_bce_names_every_column_and_label_smoothing_shows_its_mix() -> None:
     assert re.search(r"\bq\b", tables(smoothed)[0][0][0])  # the smoothed target, as the soft-target table shows it
     assert "loss = (1 - 0.1)·nll + 0.1/3·smooth = (1 - 0.1)·0.4170 + 0.1/3·" in smoothed
     assert "-w[target] / denominator = -1.0000" in invoke([*CASES["nll"], "--table"], 120)
+
+
+def test_formula_headings_lose_their_spaces_before_anything_folds() -> None:
+    five = ["softmax", "-0.2135", "-0.0248", "3.985", "-4.235", "-0.1831", "--classes", "horse,ball,fish,car,stick"]
+    text = invoke([*five, "--table"], 40)
+    lines = text.splitlines()
+    rule = next(i for i, line in enumerate(lines) if set(line.strip()) == {"─"})
+    assert lines[rule - 2] == "softmax" and "exp(x-max)" in lines[rule - 1], text  # one heading line, a table
+    assert "exp(x - max)" in invoke([*five, "--table"], 80)  # with room, the formula keeps its spaces
+
+
+def test_a_folded_row_name_indents_its_further_lines() -> None:
+    from logitcli.output.grid import _folded_name
+
+    assert _folded_name("a long image name.png", 12) == "a long image\n  name.png"
+    assert _folded_name("short", 12) == "short"
+    assert _folded_name("f = 1 + (pw - 1)·y", 30) == "f = 1 + (pw - 1)·y"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_japanese_tables_fit_and_keep_formulas_whole(width: int) -> None:
+    from rich.cells import cell_len
+
+    for case in ("xent", "bce-pw"):
+        text = invoke([*CASES[case], "--table", "--lang", "ja"], width)
+        assert all(cell_len(line) <= width for line in text.splitlines()), text
+        assert not split_formula(text), text

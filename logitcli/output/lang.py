@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from logitcli.errors import InputError
@@ -56,6 +54,9 @@ def texts(lang: str) -> dict[str, dict[str, Any]]:
     """The commands' words in one language, from the package's output/texts/<lang>.toml."""
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
+    import tomllib  # only when a text is needed: start-up stays lean
+    from importlib import resources
+
     with resources.files("logitcli.output").joinpath("texts", f"{lang}.toml").open("rb") as handle:
         return tomllib.load(handle)
 
