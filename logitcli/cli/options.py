@@ -11,13 +11,16 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import sys
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import typer
 
-from logitcli.output.emit import Output, parse_rows
+from logitcli.errors import InputError
+from logitcli.output.emit import Output, parse_rows, stdout_can_show
+from logitcli.output.lang import check_lang
 from logitcli.pipeline.read import ModelArgs
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
@@ -117,6 +120,17 @@ Wide = Annotated[
 Save = Annotated[
     str | None,
     typer.Option("--save", metavar="FILE", help="Also save the tables: .html .svg .txt", rich_help_panel=OUTPUT),
+]
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        metavar="en|ja",
+        help="Language of the text (default: LANGUAGE/LANG).",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+        autocompletion=choices(LANGS),
+    ),
 ]
 AsTable = Annotated[bool, typer.Option("--table", help="Tables, even when piped.", rich_help_panel=OUTPUT)]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON document (default when piped).", rich_help_panel=OUTPUT)]
@@ -235,7 +249,7 @@ Grad = Annotated[
 ]
 LearningRate = Annotated[
     float | None,
-    typer.Option("--lr", metavar="LR", help="With --grad: one step, x - LR·grad.", show_default=False),
+    typer.Option("--lr", metavar="LR", help="With --grad: a step x - LR·grad.", show_default=False),
 ]
 
 
@@ -245,6 +259,7 @@ _FORMATS: dict[str, tuple[Any, Any]] = {
     "rows": (Rows, None),
     "wide": (Wide, False),
     "save": (Save, None),
+    "lang": (Lang, None),
     "table": (AsTable, False),
     "json_": (AsJson, False),
     "jsonl": (AsJsonl, False),
@@ -284,7 +299,7 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
     options in its help; the others accept them quietly and point there. The decorated command declares
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
-    tour_formats = ("precision", "top_k", "rows", "wide", "save")
+    tour_formats = ("precision", "top_k", "rows", "wide", "save", "lang")
     formats = {k: _FORMATS[k] for k in tour_formats} if output == "tour" else _FORMATS
     model_options = {
         name: (hidden(annotation) if output != "logits" and name in MODEL_ONLY else annotation, default)
@@ -314,7 +329,13 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
                 save=options["save"],
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
+                lang=check_lang(options["lang"]),
             )
+            if out.lang == "ja" and out.mode == "table" and not stdout_can_show("日本語"):
+                raise InputError(
+                    f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "
+                    "set PYTHONIOENCODING=utf-8, or use --lang en"
+                )
             model = ModelArgs(**{name: options[name] for name in _MODEL})
             return command(**kwargs, out=out, model=model)
 
