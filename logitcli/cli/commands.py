@@ -6,7 +6,6 @@ torch and timm are imported only when the input is images (inside `logitcli.mode
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import sys
@@ -26,15 +25,12 @@ from logitcli.errors import InputError, RunError
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.read import Source, parse_text, resolve_batch, stdin_text
 from logitcli.inputs.targets import check_ignore_index, parse_binary_targets, parse_class_targets, parse_weights
-from logitcli.output.emit import Output, emit_calculation, emit_logits, pager_with_colours, piped_stdin, report_failures
+from logitcli.output.emit import Output, emit_calculation, emit_logits, piped_stdin, report_failures
 from logitcli.steps.diagnosis import diagnose, upstream_notes
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from logitcli.model import ModelOptions, ModelRun
     from logitcli.model.check import TorchCheck
-    from logitcli.tour.data import Tour
 
 app = typer.Typer(
     cls=LogitcliGroup,
@@ -484,7 +480,13 @@ def explain(
             autocompletion=opt.choices(opt.LANGS),
         ),
     ] = None,
-    pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
+    pager: Annotated[
+        bool | None,
+        typer.Option(
+            "--pager/--no-pager",
+            help="Page the tour on a terminal (default: when longer than the screen; never when piped).",
+        ),
+    ] = None,
     json_: opt.AsJson = False,
     *,
     out: Output,
@@ -492,6 +494,7 @@ def explain(
 ) -> None:
     """The tour: with nothing given (or an empty pipe) the article's numbers, else the user's."""
     from logitcli.tour import build_tour, default_lang, tour_to_json
+    from logitcli.tour.show import show_tour
 
     batch = None
     if values or file or model.random_input is not None:
@@ -517,26 +520,11 @@ def explain(
     if json_:
         from logitcli.output.jsonout import dumps
 
-        sys.stdout.buffer.write(dumps(tour_to_json(tour)) + b"\n")
-        sys.stdout.buffer.flush()
-        if out.save:
-            show_tour(tour, out, out.console(file=io.StringIO()), pager=False)
-    else:
-        show_tour(tour, out, out.console(), pager=pager)
+        out.stdout.write(dumps(tour_to_json(tour)) + b"\n")
+        out.flush()
+    show_tour(tour, out, pager, on_stdout=not json_)
+    out.flush()
     out.finish()
-
-
-def show_tour(tour: Tour, out: Output, console: Console, pager: bool) -> None:
-    """The tour on `console`, through the pager if asked (on a terminal), then saved if asked."""
-    from logitcli.tour import render_tour
-
-    view = out.view(console)
-    if pager and console.is_terminal:
-        with pager_with_colours(console):
-            render_tour(tour, console, view=view)
-    else:
-        render_tour(tour, console, view=view)
-    out.save_recording(console)
 
 
 @app.command(help=command_help("models"))

@@ -22,7 +22,11 @@ _TOKENS = re.compile(r"\s+|[\u0021-\u007e\u00a0-\u024f\u2010-\u2027\u2030-\u205e
 
 
 def wrap_cjk(text: str, width: int) -> str:
-    """`text` with newlines inserted so no line is wider than `width` cells; existing newlines are kept."""
+    """`text` with newlines inserted so no line is wider than `width` cells; existing newlines are kept.
+
+    A width below one cell (a console reporting 0 columns, a panel's inside on a tiny one) is one cell: every
+    line then holds at least one character, so the wrapping always ends."""
+    width = max(width, 1)
     return "\n".join(_wrap_paragraph(line, width) for line in text.split("\n"))
 
 
