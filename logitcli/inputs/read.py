@@ -85,7 +85,11 @@ def classify_arguments(values: list[str], source: Source = "logits") -> Argument
 
 def _looks_like_path(value: str) -> bool:
     path = Path(value)
-    return os.path.exists(value) or path.suffix.lower() in IMAGE_SUFFIXES | DATA_SUFFIXES or any(ch in value for ch in "/\\*?")
+    return (
+        os.path.exists(value)
+        or path.suffix.lower() in IMAGE_SUFFIXES | DATA_SUFFIXES
+        or any(ch in value for ch in "/\\*?")
+    )
 
 
 def _split_numbers(text: str) -> list[str]:

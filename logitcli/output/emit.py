@@ -20,6 +20,7 @@ import typer
 from logitcli.errors import InputError, one_line
 from logitcli.inputs.batch import Batch
 from logitcli.output.keptstdout import KeptStdout
+from logitcli.output.safetext import EscapeHook
 from logitcli.output.savefile import check_save_path, write_whole
 from logitcli.steps import Calculation
 
@@ -97,7 +98,9 @@ class Output:
 
         if file is None and self.save:
             file = self.kept.text  # type: ignore[assignment]
-        return Console(highlight=False, width=WIDE if self.wide else None, record=bool(self.save), file=file)
+        console = Console(highlight=False, width=WIDE if self.wide else None, record=bool(self.save), file=file)
+        console.push_render_hook(EscapeHook())  # no control character from the input reaches the terminal
+        return console
 
     @property
     def stdout(self) -> IO[bytes]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from logitcli.output.pager import page
+from logitcli.output.safetext import EscapeHook
 from logitcli.tour.layout import render_tour
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def show_tour(tour: Tour, out: Output, pager: bool | None = None, *, on_stdout: 
         highlight=False,
         legacy_windows=False,
     )
+    capture.push_render_hook(EscapeHook())
     render_tour(tour, capture, view=out.view(console))
     text = capture.file.getvalue()  # type: ignore[attr-defined]
     if pager or text.count("\n") > console.height:
