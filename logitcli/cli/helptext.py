@@ -1,6 +1,6 @@
 """What each command's --help says first: what it computes, examples to copy, and what its input is.
 
-Kept apart from cli.py so the commands stay short. Typer reads help text as rich markup, so `[` is escaped
+Kept apart from commands.py so the commands stay short. Typer reads help text as rich markup, so `[` is escaped
 here (without importing rich: `--help` of a number command should stay as quick as the command). Every
 paragraph is one line: the help wraps it to the terminal, while the example lines keep their own breaks.
 """

@@ -14,12 +14,12 @@ import inspect
 import os
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import typer
 
 from logitcli.output.emit import Output, parse_rows
+from logitcli.pipeline.read import ModelArgs
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
 OUTPUT = "Output"
@@ -226,25 +226,18 @@ Threads = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class ModelArgs:
-    """The model options as the user gave them; used only when the input is images or random."""
-
-    model: str = "efficientnet_lite0"
-    weights: str = "auto"
-    num_classes: int | None = None
-    classes: str | None = None
-    classes_file: str | None = None
-    random_input: int | None = None
-    seed: int | None = None
-    device: str = "auto"
-    batch_size: int | None = None
-    threads: int | None = None
-
-    @property
-    def class_list(self) -> list[str] | None:
-        """`--classes a,b,c` as a list of names."""
-        return [c.strip() for c in self.classes.split(",")] if self.classes is not None else None
+Targets = Annotated[
+    str | None,
+    typer.Option("--targets", "-t", metavar="T", help="Indices, names, JSON, labels file."),
+]
+Grad = Annotated[
+    bool,
+    typer.Option("--grad", help="Also ∂loss/∂input, step by step."),
+]
+LearningRate = Annotated[
+    float | None,
+    typer.Option("--lr", metavar="LR", help="With --grad: one step, x - LR·grad.", show_default=False),
+]
 
 
 _FORMATS: dict[str, tuple[Any, Any]] = {
