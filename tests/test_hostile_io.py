@@ -476,3 +476,47 @@ def test_control_characters_in_the_tour_and_in_file_names(tmp_path: Path, monkey
     monkeypatch.chdir(tmp_path)
     code, _, err = invoke(["softmax", "--file", "x\x1b[2J.txt"])
     assert code == 2 and "\x1b" not in err and "\\x1b" in err
+
+
+JSON_NUMBERS = st.one_of(
+    st.floats(allow_nan=False, width=64).map(lambda x: json.dumps(x) if np.isfinite(x) else '"inf"'),
+    st.integers(-(10**25), 10**25).map(str),
+    st.sampled_from(['"nan"', '"-inf"', "-Infinity", "NaN", "inf", "1E5", "-0.0", "0", "-0", ".5", "01", '"1"']),
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    shape=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+    numbers=st.lists(JSON_NUMBERS, min_size=27, max_size=27),
+    spacing=st.sampled_from(["", " ", "\n "]),
+    damage=st.one_of(st.none(), st.tuples(st.integers(0, 200), st.sampled_from(["", ",", "]", "[", " 1", "x"]))),
+)
+def test_large_json_arrays_read_straight_to_numpy_agree_with_json(monkeypatch, shape, numbers, spacing, damage) -> None:
+    """The numpy path for large JSON arrays (here for any size) reads what json.loads reads, or leaves it to it."""
+    from logitcli.errors import InputError
+    from logitcli.inputs import jsonarray
+    from logitcli.inputs.read import load_json, to_array
+
+    monkeypatch.setattr(jsonarray, "MIN_SIZE", 0)
+    flat = iter(numbers)
+
+    def build(axes: list[int]) -> str:
+        if len(axes) == 1:
+            return "[" + f",{spacing}".join(next(flat) for _ in range(axes[0])) + "]"
+        return "[" + f",{spacing}".join(build(axes[1:]) for _ in range(axes[0])) + "]"
+
+    text = build(shape)
+    if damage is not None:
+        at = min(damage[0], len(text))
+        text = text[:at] + damage[1] + text[at:]
+    fast = jsonarray.numeric_json_array(text)
+    try:
+        slow = to_array(load_json(text, "x"), "x")
+    except InputError:
+        assert fast is None, text
+        return
+    if fast is not None:
+        assert fast.shape == slow.shape, text
+        np.testing.assert_array_equal(fast, slow)
+        assert np.array_equal(np.signbit(fast), np.signbit(slow)), text

@@ -87,7 +87,7 @@ def parse_lines(text: str, start: int = 0) -> NumberLines | BadToken:
     def flush() -> None:
         nonlocal block_size
         if block:
-            pieces.append(_convert(" ".join(block)))
+            pieces.append(convert(" ".join(block)))
             block.clear()
             block_size = 0
 
@@ -109,7 +109,7 @@ def parse_lines(text: str, start: int = 0) -> NumberLines | BadToken:
             window = text[left:right]
             if not _RUN.fullmatch(window):
                 return _bad_token(window, number)
-            piece = _convert(window.translate(_SEPARATORS))
+            piece = convert(window.translate(_SEPARATORS))
             pieces.append(piece)
             total += piece.size
         counts.append(total)
@@ -120,7 +120,7 @@ def parse_lines(text: str, start: int = 0) -> NumberLines | BadToken:
     return NumberLines(values, counts)
 
 
-def _convert(flat: str) -> np.ndarray:
+def convert(flat: str) -> np.ndarray:
     """Checked numbers separated by spaces to float64 (a text outside ASCII, e.g. with U+3000 spaces, by float)."""
     if not flat.isascii():
         return np.array([float(token) for token in flat.split()], dtype=np.float64)

@@ -24,6 +24,7 @@ from logitcli.errors import InputError, shown
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.classnames import check_class_names
 from logitcli.inputs.files import decode_text, max_input_bytes, read_bounded, read_text, require_regular_file, too_large
+from logitcli.inputs.jsonarray import numeric_json_array
 from logitcli.inputs.npyfile import check_npy_size
 from logitcli.inputs.numbertext import BadToken, kept_lines, parse_lines
 
@@ -162,6 +163,9 @@ def parse_text(text: str, where: str, source: Source = "logits") -> Batch:
     if not stripped:
         raise InputError(f"empty input in {where}: expected numbers or a JSON array")
     if stripped[0] == "[":
+        array = numeric_json_array(stripped)  # a large plain array: straight to float64
+        if array is not None:
+            return _make_batch(array, one_example=array.ndim == 1, where=where)
         data = load_json(stripped, where)
         return _make_batch(data, one_example=_depth(data) == 1, where=where)
     if stripped[0] == "{":
