@@ -172,6 +172,21 @@ def test_save_never_writes_over_stdin_or_through_a_link_to_an_input(tmp_path: Pa
     assert data.read_text() == "1 2 3\n"
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any file")
+def test_save_refuses_a_read_only_file(tmp_path: Path) -> None:
+    path = tmp_path / "kept.txt"
+    path.write_text("mine\n")
+    path.chmod(0o444)
+    code, out, err = invoke(["softmax", "1", "2", "--save", str(path)])
+    assert code == 2 and out == "" and "is read-only" in one_error_line(err)
+    assert path.read_text() == "mine\n"
+
+
+def test_a_utf16_file_is_named_as_such_and_binary_stdin_as_binary() -> None:
+    assert "not UTF-8" in one_error_line(cli("softmax", stdin="\ufeff1 2".encode("utf-16-le")).stderr)
+    assert "binary data (a NUL byte at byte 3)" in one_error_line(cli("softmax", stdin=b"1 2\x003").stderr)
+
+
 # ----------------------------------------------------------------------------- --save: how it writes
 
 
@@ -415,7 +430,7 @@ def test_parsing_a_long_line_costs_a_few_bytes_a_number() -> None:
         min_size=1,
         max_size=4,
     ),
-    st.sampled_from([" ", ",", ", ", "\t", " ,  "]),
+    st.sampled_from([" ", ",", ", ", "\t", " ,  ", "\x1c", "\u3000", "\x0b"]),
 )
 def test_plain_text_numbers_are_read_as_float_reads_them(rows: list[list[str]], separator: str) -> None:
     from logitcli.inputs.read import parse_text

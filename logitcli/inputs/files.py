@@ -49,7 +49,8 @@ def read_bounded(stream: BinaryIO, what: str, limit: int | None = None) -> bytea
         if not chunk:
             return data  # decoded as it is: no copy
         nul = chunk.find(b"\0")
-        if nul >= 0:
+        if nul >= 0:  # no text input holds one: what came before says whether it is another encoding
+            decode_text(bytes(data[:CHUNK]) + chunk[:nul], what)
             raise binary_data(what, len(data) + nul)
         data += chunk
         if len(data) > limit:

@@ -12,6 +12,7 @@ its line, as before.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,7 +26,8 @@ _RUN = re.compile(rf"[,\s]*+(?:{_NUMBER}(?:[,\s]++{_NUMBER})*+)?[,\s]*+", re.IGN
 _TOKEN = re.compile(r"[^,\s]+")
 _VISIBLE = re.compile(r"\S")
 _TOKEN_RE = re.compile(rf"^{_NUMBER}$", re.IGNORECASE)
-_SEPARATORS = str.maketrans({",": " ", "\t": " ", "\r": " ", "\f": " ", "\v": " "})
+#: Commas and every ASCII character that `\s` and str.split take for space, to the one space np.fromstring reads.
+_SEPARATORS = str.maketrans(dict.fromkeys(",\t\r\n\x0b\x0c\x1c\x1d\x1e\x1f", " "))
 #: Characters converted at once: bounds the temporary copies, large enough that a call's cost is nothing.
 WINDOW = 1 << 22
 
@@ -121,12 +123,18 @@ def parse_lines(text: str, start: int = 0) -> NumberLines | BadToken:
 
 
 def convert(flat: str) -> np.ndarray:
-    """Checked numbers separated by spaces to float64 (a text outside ASCII, e.g. with U+3000 spaces, by float)."""
-    if not flat.isascii():
-        return np.array([float(token) for token in flat.split()], dtype=np.float64)
-    if not flat.strip():
-        return np.empty(0, dtype=np.float64)
-    return np.fromstring(flat, dtype=np.float64, sep=" ")
+    """Checked numbers separated by spaces to float64: np.fromstring for ASCII, float() for anything it
+    does not read (text outside ASCII, e.g. with U+3000 spaces), so the result never depends on which."""
+    if flat.isascii():
+        if not flat.strip():
+            return np.empty(0, dtype=np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)  # numpy's word for "stopped before the end"
+            try:
+                return np.fromstring(flat, dtype=np.float64, sep=" ")
+            except (ValueError, DeprecationWarning):
+                pass
+    return np.array([float(token) for token in flat.split()], dtype=np.float64)
 
 
 def _count_tokens(flat: str) -> int:

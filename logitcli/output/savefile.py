@@ -59,6 +59,8 @@ def check_save_path(path: str | None, reads: Iterable[str] = ()) -> None:
     if not stat.S_ISREG(mode):
         kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
         raise InputError(f"--save {shown(path)} is {kind}, not a regular file: save to a file")
+    if not os.access(target, os.W_OK):
+        raise InputError(f"--save {shown(path)} is read-only: make it writable (chmod u+w) or save elsewhere")
     read = _read_by_this_command(target, reads)
     if read is not None:
         raise InputError(f"--save {shown(path)} is {read}, which this command reads: save to another file")
