@@ -97,6 +97,29 @@ def test_the_tour_ends_and_is_the_same_json_whatever_the_width(columns: str, tmp
     assert "0.4620" in saved.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("width", [-10, -1, 0, 1, 2])
+def test_wrapping_to_a_width_below_one_cell_ends(width: int) -> None:
+    from logitcli.tour.wrap import wrap_cjk
+
+    text = "A paragraph of the tour, 日本語の文も。"
+    lines = wrap_cjk(text, width).split("\n")
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert len(lines) <= len(text)
+
+
+@pytest.mark.parametrize("width", [1, 3, 7])
+def test_the_tour_lays_out_on_any_console_width(width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    from logitcli.tour import build_tour, render_tour
+
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    render_tour(build_tour(None, None, "sigmoid", "ja", torch_checks=False), console)
+    assert 0 < len(console.file.getvalue()) < 1_000_000
+
+
 @pytest.mark.parametrize(("columns", "lines"), [(1, 1), (3, 2), (40, 10)])
 def test_a_tiny_real_terminal_gets_the_output(columns: int, lines: int) -> None:
     table = on_terminal("softmax", "1", "2", "3", columns=columns, lines=lines, COLUMNS=None, LINES=None)
