@@ -219,7 +219,13 @@ def explain(
             autocompletion=opt.choices(opt.SECTION_CHOICES),
         ),
     ] = None,
-    pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
+    pager: Annotated[
+        bool | None,
+        typer.Option(
+            "--pager/--no-pager",
+            help="Page the tour on a terminal (default: when longer than the screen; never when piped).",
+        ),
+    ] = None,
     json_: opt.AsJson = False,
     *,
     out: Output,

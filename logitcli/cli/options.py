@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import os
 import sys
 import typing
 from collections.abc import Callable
@@ -291,6 +292,21 @@ def hidden(annotation: Any) -> Any:
     return Annotated[kind, info]
 
 
+def named_files(values: dict[str, Any]) -> list[str]:
+    """Every option and argument value that names an existing file: what --save must not write over.
+
+    Generous on purpose (a `--targets` value that happens to name a file counts): refusing a save over a
+    file that was only named costs a rename; replacing an input loses it."""
+    words: list[str] = []
+    for name, value in values.items():
+        if name == "save":
+            continue
+        for word in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(word, str) and word and os.path.isfile(word):
+                words.append(word)
+    return words
+
+
 def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
@@ -327,6 +343,7 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
                 rows=parse_rows(options["rows"]),
                 wide=options["wide"],
                 save=options["save"],
+                reads=named_files({**kwargs, **options}),
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
                 lang=check_lang(options["lang"]),

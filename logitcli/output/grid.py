@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from logitcli.output.linebreak import longest_unit, units, wrap_cjk
+from logitcli.output.safetext import escape_all, escaped_keeping_lines
 
 BAR_WIDTH = 10
 LABEL_MIN_WIDTH = 12
@@ -44,6 +45,11 @@ class Column:
     kind: Literal["label", "value", "bar"] = "value"
     secondary: bool = False
     justify: Literal["left", "right"] = "right"
+
+    def __post_init__(self) -> None:
+        """Names from the input (classes, files) may hold control characters: escaped before any width is measured."""
+        object.__setattr__(self, "header", escaped_keeping_lines(self.header))
+        object.__setattr__(self, "cells", escape_all(self.cells))
 
 
 @dataclass(frozen=True)
