@@ -59,7 +59,7 @@ def test_without_a_terminal_explore_says_so_in_one_line_and_exits_2() -> None:
         (["--temperature", "-1"], "temperature must be a positive number"),
         (["--reduction", "avg"], "unknown reduction"),
         (["--label-smoothing", "2"], "--label-smoothing must be at most 1"),
-        (["--lang", "fr"], "--lang takes en or ja"),
+        (["--lang", "fr"], "unknown language 'fr'"),
         (["1", "2", "3", "--targets", "7"], "out of range"),
         (["1", "2", "3", "--targets", "0", "--weight", "1,2"], "give one per class"),
     ],

@@ -172,7 +172,7 @@ def bce(
     reduction: opt.Reduction = "mean",
     probs: Annotated[
         bool,
-        typer.Option("--probs", help="Input is probabilities: F.binary_cross_entropy."),
+        typer.Option("--probs", help="Input is p: F.binary_cross_entropy."),
     ] = False,
     grad: opt.Grad = False,
     lr: opt.LearningRate = None,
@@ -219,16 +219,13 @@ def explain(
             autocompletion=opt.choices(opt.SECTION_CHOICES),
         ),
     ] = None,
-    lang: Annotated[
-        str | None,
+    pager: Annotated[
+        bool | None,
         typer.Option(
-            "--lang",
-            metavar="en|ja",
-            help="Language (default: from the locale).",
-            autocompletion=opt.choices(opt.LANGS),
+            "--pager/--no-pager",
+            help="Page the tour on a terminal (default: when longer than the screen; never when piped).",
         ),
     ] = None,
-    pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
     json_: opt.AsJson = False,
     *,
     out: Output,
@@ -242,7 +239,6 @@ def explain(
         file,
         targets=targets,
         section=section,
-        lang=lang,
         pager=pager,
         json_=json_,
         out=out,
@@ -267,7 +263,6 @@ def explore(
     ] = 1.0,
     lr: Annotated[float, typer.Option("--lr", metavar="LR", help="Start with learning rate LR.")] = 1.0,
     sigmoid: Annotated[bool, typer.Option("--sigmoid", help="Start in sigmoid / bce mode.")] = False,
-    lang: opt.Lang = None,
     *,
     out: Output,
     model: ModelArgs,
@@ -275,7 +270,7 @@ def explore(
     """The live explorer (Textual, imported only here): keys move logits, the step functions answer."""
     from logitcli.explore.flow import Settings, run
 
-    settings = Settings(targets, weight, ignore_index, reduction, label_smoothing, temperature, lr, sigmoid, lang)
+    settings = Settings(targets, weight, ignore_index, reduction, label_smoothing, temperature, lr, sigmoid)
     run(values, file, settings, out=out, model=model)
 
 
@@ -283,9 +278,10 @@ def explore(
 def models(
     pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",
     json_: Annotated[bool, typer.Option("--json", help="One JSON object: {command, pattern, result}.")] = False,
+    lang: opt.Lang = None,
 ) -> None:
     """timm's registry, filtered by a pattern."""
-    flows.models(pattern, json_=json_)
+    flows.models(pattern, json_=json_, lang=lang)
 
 
 def main() -> None:

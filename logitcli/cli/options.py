@@ -11,13 +11,17 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import os
+import sys
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import typer
 
-from logitcli.output.emit import Output, parse_rows
+from logitcli.errors import InputError
+from logitcli.output.emit import Output, parse_rows, stdout_can_show
+from logitcli.output.lang import check_lang
 from logitcli.pipeline.read import ModelArgs
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
@@ -118,6 +122,17 @@ Save = Annotated[
     str | None,
     typer.Option("--save", metavar="FILE", help="Also save the tables: .html .svg .txt", rich_help_panel=OUTPUT),
 ]
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        metavar="en|ja",
+        help="Language of the text (default: LANGUAGE/LANG).",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+        autocompletion=choices(LANGS),
+    ),
+]
 AsTable = Annotated[bool, typer.Option("--table", help="Tables, even when piped.", rich_help_panel=OUTPUT)]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON document (default when piped).", rich_help_panel=OUTPUT)]
 AsJsonl = Annotated[bool, typer.Option("--jsonl", help="One JSON line per example.", rich_help_panel=OUTPUT)]
@@ -141,10 +156,6 @@ Reduction = Annotated[
     ),
 ]
 ClassWeight = Annotated[str | None, typer.Option("--weight", "-w", metavar="W", help="One weight per class: 0.2,1,3.")]
-Lang = Annotated[
-    str | None,
-    typer.Option("--lang", metavar="en|ja", help="Language (default: from the locale).", autocompletion=choices(LANGS)),
-]
 IgnoreIndex = Annotated[
     int,
     typer.Option(
@@ -239,7 +250,7 @@ Grad = Annotated[
 ]
 LearningRate = Annotated[
     float | None,
-    typer.Option("--lr", metavar="LR", help="With --grad: one step, x - LR·grad.", show_default=False),
+    typer.Option("--lr", metavar="LR", help="With --grad: a step x - LR·grad.", show_default=False),
 ]
 
 
@@ -249,6 +260,7 @@ _FORMATS: dict[str, tuple[Any, Any]] = {
     "rows": (Rows, None),
     "wide": (Wide, False),
     "save": (Save, None),
+    "lang": (Lang, None),
     "table": (AsTable, False),
     "json_": (AsJson, False),
     "jsonl": (AsJsonl, False),
@@ -280,20 +292,35 @@ def hidden(annotation: Any) -> Any:
     return Annotated[kind, info]
 
 
+def named_files(values: dict[str, Any]) -> list[str]:
+    """Every option and argument value that names an existing file: what --save must not write over.
+
+    Generous on purpose (a `--targets` value that happens to name a file counts): refusing a save over a
+    file that was only named costs a rename; replacing an input loses it."""
+    words: list[str] = []
+    for name, value in values.items():
+        if name == "save":
+            continue
+        for word in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(word, str) and word and os.path.isfile(word):
+                words.append(word)
+    return words
+
+
 def shared_options(output: Literal["steps", "logits", "tour", "explore"] = "steps") -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
     "steps" commands get every format flag plus --no-steps and --check; "logits" the format flags;
     "tour" (explain, which prints prose) the table options and --save; "explore" (a live screen, JSON on quit
-    when piped) --precision, --top-k and --no-steps. Only `logits` lists the model
-    options in its help; the others accept them quietly and point there. The decorated command declares
-    its own parameters plus `out: Output` and `model: ModelArgs`.
+    when piped) --precision, --top-k, --lang and --no-steps. Only `logits` lists the model options in its
+    help; the others accept them quietly and point there. The decorated command declares its own parameters
+    plus `out: Output` and `model: ModelArgs`.
     """
-    tour_formats = ("precision", "top_k", "rows", "wide", "save")
+    tour_formats = ("precision", "top_k", "rows", "wide", "save", "lang")
     if output == "tour":
         formats = {k: _FORMATS[k] for k in tour_formats}
     elif output == "explore":
-        formats = {k: _FORMATS[k] for k in ("precision", "top_k")} | {"no_steps": _STEP_EXTRAS["no_steps"]}
+        formats = {k: _FORMATS[k] for k in ("precision", "top_k", "lang")} | {"no_steps": _STEP_EXTRAS["no_steps"]}
     else:
         formats = _FORMATS
     model_options = {
@@ -322,9 +349,16 @@ def shared_options(output: Literal["steps", "logits", "tour", "explore"] = "step
                 rows=parse_rows(options.get("rows")),
                 wide=options.get("wide", False),
                 save=options.get("save"),
+                reads=named_files({**kwargs, **options}),
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
+                lang=check_lang(options["lang"]),
             )
+            if out.lang == "ja" and out.mode == "table" and not stdout_can_show("日本語"):
+                raise InputError(
+                    f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "
+                    "set PYTHONIOENCODING=utf-8, or use --lang en"
+                )
             model = ModelArgs(**{name: options[name] for name in _MODEL})
             return command(**kwargs, out=out, model=model)
 

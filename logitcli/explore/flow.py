@@ -15,13 +15,11 @@ import numpy as np
 from logitcli import steps
 from logitcli.errors import InputError
 from logitcli.explore.state import LossOptions, State, top_classes
-from logitcli.explore.texts import LANGS
 from logitcli.inputs.article import BEAR_CLASSES, BEAR_LOGITS, BEAR_TARGETS
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.read import parse_text, stdin_text
 from logitcli.inputs.targets import check_ignore_index, parse_class_targets, parse_weights
 from logitcli.output.emit import piped_stdin
-from logitcli.output.language import default_lang
 from logitcli.pipeline.read import ModelArgs, load_batch, with_classes
 
 if TYPE_CHECKING:
@@ -40,7 +38,6 @@ class Settings:
     temperature: float = 1.0
     lr: float = 1.0
     sigmoid: bool = False
-    lang: str | None = None
 
 
 def check_settings(settings: Settings) -> None:
@@ -57,8 +54,6 @@ def check_settings(settings: Settings) -> None:
         raise InputError(f"temperature must be a positive number, got {settings.temperature:g}")
     if not (math.isfinite(settings.lr) and settings.lr > 0):
         raise InputError(f"--lr must be a positive number, e.g. --lr 0.5; got {settings.lr:g}")
-    if settings.lang is not None and settings.lang not in LANGS:
-        raise InputError(f"--lang takes en or ja, got {settings.lang!r}")
 
 
 def read_input(values: list[str] | None, file: str | None, model: ModelArgs, out: Output) -> tuple[Batch, bool]:
@@ -135,9 +130,7 @@ def run(values: list[str] | None, file: str | None, settings: Settings, *, out: 
     check_settings(settings)
     batch, article = read_input(values, file, model, out)
     state = first_state(batch, settings, article)
-    lang = settings.lang
-    if lang is None:
-        lang = default_lang()
+    lang = out.lang  # --lang, else the locale's (checked by the shared options)
     from logitcli.explore.terminal import keyboard
 
     with keyboard():

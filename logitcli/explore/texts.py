@@ -7,7 +7,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from logitcli.output.language import LANGS
+from logitcli.output.lang import LANGS
 
 
 @cache

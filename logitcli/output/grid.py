@@ -1,15 +1,18 @@
 """The one width decision every table goes through: which columns fit, when to turn the table, never a cut number.
 
 A `Grid` is a table before layout: plain-text cells in columns, the first naming the rows. `fit` lays it out for
-a terminal width, trying in order: every column as it is (headers and names may wrap); without the probability
-bars; without the secondary columns (the naive forms a `Step` marks `secondary`); each of those again with one
-space between columns and no edges; turned (the columns become rows); and last one small block per row. No
-column is ever narrower than its longest number or word of text, so rich never has to cut one. `fit` returns
-what it left out so the caller can say so in one line, in its own words.
+a terminal width, trying in order: every column as it is; without the probability bars; without the secondary
+columns (the naive forms a `Step` marks `secondary`); each of those again with one space between columns and no
+edges. Up to here nothing wraps: a heading or a row's name never folds while a bar or a secondary column is
+still shown (what a table can give up goes first). Only then may headings fold (between words, never inside a
+formula: `linebreak`), then the rows' names too; then the table turns (the columns become rows); and last one
+small block per row. No column is ever narrower than its longest number, word or formula, so rich never has to
+cut one. `fit` returns what it left out so the caller can say so in one line, in its own words.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -20,9 +23,15 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from logitcli.output.linebreak import longest_unit, units, wrap_cjk
+from logitcli.output.safetext import escape_all, escaped_keeping_lines
+
 BAR_WIDTH = 10
 LABEL_MIN_WIDTH = 12
-HEADER_MIN_WIDTH = 12
+HANG = 2  # the indent of a folded name's further lines
+_TIGHT = re.compile(r" ([-+·/=×]) ")  # `x - max` -> `x-max`
+#: What may fold to fit: nothing; the headings (between words); the headings and the rows' names.
+Folding = Literal["none", "headers", "all"]
 EDGE = 2  # the table's left and right edge (none when compact)
 GAP = 2  # padding and divider between two columns (one space when compact)
 
@@ -36,6 +45,11 @@ class Column:
     kind: Literal["label", "value", "bar"] = "value"
     secondary: bool = False
     justify: Literal["left", "right"] = "right"
+
+    def __post_init__(self) -> None:
+        """Names from the input (classes, files) may hold control characters: escaped before any width is measured."""
+        object.__setattr__(self, "header", escaped_keeping_lines(self.header))
+        object.__setattr__(self, "cells", escape_all(self.cells))
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,12 @@ class Grid:
 
     def keep(self, wanted: Callable[[Column], bool]) -> Grid:
         return replace(self, columns=tuple(c for c in self.columns if c.kind == "label" or wanted(c)))
+
+    def tightened(self) -> Grid:
+        """The same grid with its formula headings written without spaces around operators (`exp(x-max)`):
+        narrower, and still whole, before any heading has to fold."""
+        columns = tuple(replace(c, header=_TIGHT.sub(r"\1", c.header)) for c in self.columns)
+        return replace(self, columns=columns)
 
     def turned(self) -> Grid:
         """Columns become rows: the step titles name the rows, each old row is a column (bars left out)."""
@@ -92,15 +112,17 @@ def _natural(column: Column) -> int:
     return max([*(cell_len(line) for line in column.header.split("\n")), *(cell_len(c) for c in column.cells)])
 
 
-def _least(column: Column) -> int:
-    """The narrowest a column may be: numbers (and words of text cells) whole; names and headers may fold."""
-    if column.kind == "bar":
-        return BAR_WIDTH
+def _least(column: Column, folding: Folding = "all") -> int:
+    """The narrowest a column may be: numbers (and words of text cells) whole; a heading folds only between its
+    words (a formula stays whole) and only when `folding` allows; names fold only when it is "all"."""
     natural = _natural(column)
-    if column.kind == "label":
-        return min(natural, LABEL_MIN_WIDTH)
+    if column.kind == "bar" or folding == "none":
+        return natural
+    if column.kind == "label":  # a name may fold, but a formula among the names stays whole
+        formulas = max((cell_len(u.strip()) for c in column.cells for u in units(c) if " " in u.strip()), default=0)
+        return natural if folding == "headers" else max(min(natural, LABEL_MIN_WIDTH), formulas)
     words = max((_longest_word(c) for c in column.cells), default=0)
-    return max(words, min(_longest_word(column.header), HEADER_MIN_WIDTH), 1)
+    return max(words, longest_unit(column.header), 1)
 
 
 def table_width(widths: Sequence[int], compact: bool = False) -> int:
@@ -109,13 +131,13 @@ def table_width(widths: Sequence[int], compact: bool = False) -> int:
     return EDGE + sum(widths) + GAP * (len(widths) - 1)
 
 
-def column_widths(grid: Grid, width: int | None, compact: bool = False) -> list[int] | None:
+def column_widths(grid: Grid, width: int | None, compact: bool = False, folding: Folding = "all") -> list[int] | None:
     """Widths for each column that fit `width`, taking from the columns with the most room to spare first;
-    None when even the narrowest widths do not fit. `width=None` gives every column its natural width."""
+    None when even the narrowest widths (as `folding` allows) do not fit. `width=None`: every natural width."""
     natural = [_natural(c) for c in grid.columns]
     if width is None or table_width(natural, compact) <= width:
         return natural
-    least = [_least(c) for c in grid.columns]
+    least = [_least(c, folding) for c in grid.columns]
     if table_width(least, compact) > width:
         return None
     widths = list(natural)
@@ -138,43 +160,79 @@ def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
     )
     for column, width in zip(grid.columns, widths, strict=True):
         table.add_column(
-            Text(column.header, overflow="fold"),
+            Text(wrap_cjk(column.header, width), overflow="fold"),
             justify=column.justify,
             width=width,
             no_wrap=column.kind == "bar",
             overflow="fold",
         )
     for row in range(grid.n_rows):
-        table.add_row(*(Text(c.cells[row]) for c in grid.columns), end_section=row in grid.sections)
+        cells = [
+            Text(_folded_name(c.cells[row], width) if c.kind == "label" else c.cells[row])
+            for c, width in zip(grid.columns, widths, strict=True)
+        ]
+        table.add_row(*cells, end_section=row in grid.sections)
     return table
 
 
+def _folded_name(name: str, width: int) -> str:
+    """A row's name as it fits `width`: whole, else folded between words with its further lines indented, so
+    they do not read as rows of their own."""
+    if cell_len(name) <= width:
+        return name
+    first, *rest = wrap_cjk(name, width).split("\n")
+    rest_text = " ".join(rest)
+    if not rest or longest_unit(rest_text) > width - HANG:  # no room to indent: fold as it comes
+        return "\n".join([first, *rest])
+    tail = wrap_cjk(rest_text, width - HANG).split("\n")
+    return "\n".join([first, *(" " * HANG + line for line in tail)])
+
+
 def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True) -> Fitted | None:
-    """The one width decision: bars go first, then secondary columns, then the table turns, then blocks."""
+    """The one width decision: bars go first, then secondary columns, and only then may a heading or a name fold;
+    then the table turns, then blocks."""
     bars = [c for c in grid.columns if c.kind == "bar"]
     without_bars = grid.keep(lambda c: c.kind != "bar")
     secondary = [c for c in without_bars.columns if c.secondary]
-    tries: list[tuple[Grid, list[str]]] = [(grid, [])]
+    levels: list[tuple[Grid, list[str]]] = [(grid, [])]
     if bars:
-        tries.append((without_bars, ["bars"]))
+        levels.append((without_bars, ["bars"]))
+    narrow, narrow_dropped = levels[-1]
     if secondary:
         narrow = without_bars.keep(lambda c: not c.secondary)
-        tries.append((narrow, ["bars"] * bool(bars) + [c.header for c in secondary]))
-    tries = [(candidate, dropped, compact) for compact in (False, True) for candidate, dropped in tries]
+        narrow_dropped = ["bars"] * bool(bars) + [c.header for c in secondary]
+        levels.append((narrow, narrow_dropped))
+    tries: list[tuple[Grid, list[str], bool, Folding]] = [
+        (candidate, dropped, compact, "none") for compact in (False, True) for candidate, dropped in levels
+    ]
+    tight = narrow.tightened()
+    tries += [(tight, narrow_dropped, compact, "none") for compact in (False, True)]
+    tries += [(tight, narrow_dropped, compact, folding) for folding in ("headers", "all") for compact in (False, True)]
     if turn and grid.n_rows > 1:
-        tries += [(grid.turned(), ["bars"] * bool(bars), compact) for compact in (False, True)]
-    for candidate, dropped, compact in tries:
-        widths = column_widths(candidate, width, compact)
+        turned = [(without_bars.turned(), ["bars"] * bool(bars), "none"), (narrow.turned(), narrow_dropped, "none")]
+        turned += [(tight.turned(), narrow_dropped, "none"), (tight.turned(), narrow_dropped, "all")]
+        tries += [
+            (candidate, dropped, compact, folding)
+            for candidate, dropped, folding in turned
+            for compact in (False, True)
+        ]
+    for candidate, dropped, compact, folding in tries:
+        widths = column_widths(candidate, width, compact, folding)
         if widths is not None:
             return Fitted([grid_table(candidate, widths, compact)], dropped)
     if not blocks:
         return None
     parts: list[RenderableType] = []
-    for name, block in grid.blocks():
+    blocks = narrow.blocks()
+    if not blocks:
+        return Fitted(parts, narrow_dropped)
+    # One set of widths for every block, so the values line up from one block to the next.
+    every = Grid((blocks[0][1].columns[0], Column("", tuple(c for _, b in blocks for c in b.columns[1].cells))))
+    widths = column_widths(every, width, compact=True) or _squeezed(every, width)
+    for name, block in blocks:
         parts.append(Text(name, style="bold"))
-        widths = column_widths(block, width, compact=True) or _squeezed(block, width)
         parts.append(grid_table(block, widths, compact=True, header=False))
-    return Fitted(parts, ["bars"] * bool(bars))
+    return Fitted(parts, narrow_dropped)
 
 
 def _squeezed(grid: Grid, width: int | None) -> list[int]:
@@ -188,6 +246,10 @@ def packed(items: Sequence[str], width: int | None, separator: str = "   ") -> T
     """`title = value` items on as few lines as fit, never breaking inside an item."""
     lines: list[str] = []
     for item in items:
+        if width is not None and cell_len(item) > width:  # a long equation breaks before its `=`, as in print
+            pieces = item.split(" = ")
+            lines += [wrap_cjk(piece if i == 0 else f"= {piece}", width) for i, piece in enumerate(pieces)]
+            continue
         if lines and (width is None or cell_len(lines[-1] + separator + item) <= width):
             lines[-1] += separator + item
         else:

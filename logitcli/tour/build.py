@@ -18,7 +18,8 @@ import numpy as np
 
 from logitcli.errors import InputError
 from logitcli.inputs.batch import Batch
-from logitcli.output.language import LANGS, default_lang
+from logitcli.output.lang import LANGS, default_lang
+from logitcli.output.lang import texts as output_texts
 from logitcli.output.render import default_top_k
 from logitcli.tour.data import Tour
 from logitcli.tour.lessons import gradients, logits, nll, sigmoid, softmax, xent
@@ -37,7 +38,7 @@ def load_texts(lang: str) -> dict[str, dict[str, Any]]:
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     with resources.files("logitcli.tour").joinpath("texts", f"{lang}.toml").open("rb") as handle:
-        return tomllib.load(handle)
+        return {**tomllib.load(handle), **output_texts(lang)}  # the tables' words and the notes: the commands'
 
 
 def build_tour(
