@@ -98,7 +98,7 @@ def measure_all(values: np.ndarray, targets: np.ndarray, settings: Settings) -> 
         metrics = {
             "n": int(kept.sum()),
             "accuracy": _mean(found.correct[kept]),
-            "confidence": _mean(found.confidence[kept]),
+            "mean_confidence": _mean(found.confidence[kept]),
             "ece": bins.ece,
             "rmsce": bins.rmsce,
             "mce": bins.mce,
@@ -250,7 +250,7 @@ def _example_steps(o: outcome.Outcomes, settings: Settings) -> list[Step]:
 
 SUMMARY = (
     ("accuracy", "accuracy", "mean of correct"),
-    ("confidence", "mean confidence", "mean of confidence"),
+    ("mean_confidence", "mean confidence", "mean of confidence"),
     ("ece", "ECE", "Σ_b n_b/N · |acc_b - conf_b|"),
     ("rmsce", "RMSCE", "sqrt(Σ_b n_b/N · (acc_b - conf_b)²)"),
     ("mce", "MCE", "max_b |acc_b - conf_b|"),
@@ -298,12 +298,12 @@ def _notes(o: outcome.Outcomes, found: Measured, settings: Settings, names: list
             )
         )
     m = found.metrics
-    if m["n"] and settings.mode == "top-label" and math.isfinite(m["confidence"]):
-        gap = m["confidence"] - m["accuracy"]
+    if m["n"] and settings.mode == "top-label" and math.isfinite(m["mean_confidence"]):
+        gap = m["mean_confidence"] - m["accuracy"]
         if gap > 0:
-            words = f"over-confident: mean confidence {m['confidence']:.4f} > accuracy {m['accuracy']:.4f}"
+            words = f"over-confident: mean confidence {m['mean_confidence']:.4f} > accuracy {m['accuracy']:.4f}"
         elif gap < 0:
-            words = f"under-confident: mean confidence {m['confidence']:.4f} < accuracy {m['accuracy']:.4f}"
+            words = f"under-confident: mean confidence {m['mean_confidence']:.4f} < accuracy {m['accuracy']:.4f}"
         else:
             words = "neither over- nor under-confident on average: mean confidence = accuracy"
         notes.append(Note("calibrate_direction", f"The model is {words}.", {"gap": gap}))
@@ -321,6 +321,7 @@ def compare_libraries(x: np.ndarray, targets: np.ndarray, settings: Settings, fo
     rows = []
     for rule in CONVENTIONS.values():
         row: dict[str, object] = {
+            "name": rule.name,
             "library": rule.library,
             "version": rule.version,
             "call": rule.binary_call if settings.mode == "binary" else rule.call,
@@ -349,6 +350,7 @@ def compare_libraries(x: np.ndarray, targets: np.ndarray, settings: Settings, fo
     smece = found.metrics["smece"]
     rows.append(
         {
+            "name": "relplot",
             "library": "relplot",
             "version": RELPLOT_VERSION,
             "call": "smECE(f, y)",
@@ -414,7 +416,7 @@ def _fit_record(fitted: TemperatureFit, x: np.ndarray, targets: np.ndarray, sett
         "derivative_at_beta_inf": fitted.at_infinity_slope,
         "search": [{"T": p.temperature, "beta": p.beta, "nll": p.nll, "derivative": p.slope} for p in fitted.search],
     }
-    keys = ("nll", "ece", "smece", "brier", "accuracy", "confidence")
+    keys = ("nll", "ece", "smece", "brier", "accuracy", "mean_confidence")
     record["before"] = {k: before.metrics[k] for k in keys}
     if fitted.best is not None and fitted.temperature is not None:
         total = settings.temperature * fitted.temperature

@@ -26,6 +26,7 @@ from logitcli.steps.calculation import quiet
 from logitcli.steps.calibration.outcomes import chunks
 
 MAX_ITERATIONS = 200
+CONVERGED_ULPS = 4
 
 
 @dataclass(frozen=True)
@@ -137,18 +138,13 @@ def fit_temperature(values: np.ndarray, targets: np.ndarray, kept: np.ndarray) -
 
 def _next_beta(probe: Probe, low: float, high: float) -> float | None:
     """Newton's step if it stays inside (low, high), else the bracket's middle (doubling while unbounded);
-    None when the bracket cannot get narrower in float64."""
-    if math.isinf(high):
-        guess = probe.beta - probe.slope / probe.curvature if probe.curvature > 0 else math.inf
-        return guess if low < guess < 4 * max(low, 1.0) else 2 * max(low, 1.0)
-    if high - low <= 2 * math.ulp(high):
+    None when Newton's step is within a few units in the last place of β, or the bracket is that narrow:
+    float64 cannot place the root any better."""
+    newton = probe.beta - probe.slope / probe.curvature if probe.curvature > 0 else math.nan
+    if abs(newton - probe.beta) <= CONVERGED_ULPS * math.ulp(probe.beta):
         return None
-    guess = probe.beta - probe.slope / probe.curvature if probe.curvature > 0 else math.nan
-    if not low < guess < high:
-        guess = (low + high) / 2
-    if guess in (low, high) or abs(guess - probe.beta) <= math.ulp(probe.beta):
-        nudge = math.ulp(probe.beta) * (1 if probe.slope < 0 else -1)
-        guess = probe.beta + nudge
-        if not low < guess < high:
-            return None
-    return guess
+    if math.isinf(high):
+        return newton if low < newton < 4 * max(low, 1.0) else 2 * max(low, 1.0)
+    if high - low <= CONVERGED_ULPS * math.ulp(high):
+        return None
+    return newton if low < newton < high else (low + high) / 2
