@@ -224,7 +224,6 @@ def _compare(rows: list[dict[str, Any]], view: View, words: dict[str, str], drop
             ),
         ),
         Column(words["why"], tuple(r["why"] for r in rows), justify="left"),
-        Column(words["call"], tuple(r["call"] for r in rows), justify="left", secondary=True),
     ]
     fitted = fit(Grid(tuple(columns)), view.width)
     assert fitted is not None
