@@ -6,12 +6,12 @@
 - `binning`: bins under one rule, and ECE / RMSCE / MCE from them.
 - `smooth`: the smooth ECE of Błasiok and Nakkiran, as relplot computes it.
 - `temperature`: the exact temperature (the root of the NLL's derivative in 1/T).
-- `measure`: all of it as one `Calculation` for `calibrate`.
+- `calculation`: all of it as one `Calculation` for `calibrate`.
 """
 
 from logitcli.steps.calibration.binning import Bins, measure
+from logitcli.steps.calibration.calculation import FIT_REASONS, MODES, Settings, calibration
 from logitcli.steps.calibration.conventions import CONVENTION_CHOICES, CONVENTIONS, STRATEGIES, Convention
-from logitcli.steps.calibration.measure import FIT_REASONS, MODES, Settings, calibration
 from logitcli.steps.calibration.smooth import smooth_ece
 from logitcli.steps.calibration.temperature import TemperatureFit, fit_temperature
 

@@ -89,14 +89,20 @@ class Logits:
         return at_zero / self.n, at_infinity / self.n
 
     def probe(self, beta: float) -> Probe:
-        """L(β), L'(β), L''(β) in one pass: with d = x - max and e = exp(β·d), E_p[d] = Σ e·d / Σ e."""
+        """L(β), L'(β), L''(β) in one pass: with d = x - max and e = exp(β·d), E_p[d] = Σ e·d / Σ e.
+
+        Two chunk-sized buffers are reused for every chunk, so a probe allocates almost nothing."""
         nll = slope = curvature = 0.0
+        d = e = None
         for x, top, picked, _ in self.rows():
-            d = x - top[:, None]
-            e = np.exp(beta * d)
+            if d is None or d.shape != x.shape:
+                d, e = np.empty_like(x), np.empty_like(x)
+            np.subtract(x, top[:, None], out=d)
+            np.multiply(d, beta, out=e)
+            np.exp(e, out=e)
             total = e.sum(axis=1)
             with quiet():
-                e *= d
+                np.multiply(e, d, out=e)
                 first = e.sum(axis=1) / total
                 second = np.einsum("ij,ij->i", e, d) / total
                 nll += float(np.sum(np.log(total) - beta * picked))
