@@ -44,6 +44,8 @@ LABELS = {
     "summary": "summary",
     "rows_hidden": "{hidden} more example(s) not shown; --rows all shows every row",
     "compare": "the same predictions under each library's own defaults",
+    "compare_same": "the binned ECEs agree here (within 1e-6): no bin boundary parts these predictions",
+    "compare_spread": "the binned ECEs run from {low} to {high}: the bins decide",
     "library": "library",
     "call": "call",
     "rule": "rule",
@@ -228,7 +230,15 @@ def _compare(rows: list[dict[str, Any]], view: View, words: dict[str, str], drop
     fitted = fit(Grid(tuple(columns)), view.width)
     assert fitted is not None
     dropped += fitted.dropped
-    return [Text(words["compare"], style="bold"), *fitted.parts]
+    binned = [r["ece"] for r in rows if r["ece"] is not None and r["n_bins"] is not None]
+    low, high = (min(binned), max(binned)) if binned else (0.0, 0.0)
+    digits = max(view.precision, 6)
+    said = (
+        words["compare_same"]
+        if high - low <= 1e-6
+        else words["compare_spread"].format(low=format_number(low, digits), high=format_number(high, digits))
+    )
+    return [Text(words["compare"], style="bold"), *fitted.parts, view.line(said)]
 
 
 def _fit(record: dict[str, Any], view: View, words: dict[str, str], dropped: list[str]) -> list:

@@ -344,7 +344,8 @@ def compare_libraries(x: np.ndarray, targets: np.ndarray, settings: Settings, fo
             else:
                 bins = measure(conf, hit, rule, rule.n_bins, "uniform", float32)
                 edges = on_edges(conf, rule, rule.n_bins, float32)
-                row |= {"ece": bins.ece, "rmsce": bins.rmsce, "mce": bins.mce, "why": reason or _why(rule, edges)}
+                why = reason or _why(rule, edges, float32)
+                row |= {"ece": bins.ece, "rmsce": bins.rmsce, "mce": bins.mce, "why": why}
                 row["edges"] = edges
         rows.append(row)
     smece = found.metrics["smece"]
@@ -378,7 +379,7 @@ def _library_inputs(rule: Convention, x: np.ndarray, o: outcome.Outcomes, settin
     return conf, hit, ""
 
 
-def _why(rule: Convention, edges: dict[str, int]) -> str:
+def _why(rule: Convention, edges: dict[str, int], float32: bool) -> str:
     parts = [f"{rule.n_bins} bins"]
     if edges["on_edge"]:
         parts.append(f"{edges['on_edge']} on an edge ({'lower' if rule.closed == 'left' else 'upper'} bin closed)")
@@ -387,7 +388,7 @@ def _why(rule: Convention, edges: dict[str, int]) -> str:
         parts.append(f"{edges['at_one']} at 1.0 in an extra bin{cast}")
     if edges["at_zero"] and rule.zero_in_no_bin:
         parts.append(f"{edges['at_zero']} at 0 in no bin")
-    if rule.float32:
+    if float32:
         parts.append("float32")
     return "; ".join(parts)
 
