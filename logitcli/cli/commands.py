@@ -202,18 +202,18 @@ def calibrate(
     values: opt.Values = None,
     file: opt.File = None,
     targets: opt.Targets = None,
-    probs: Annotated[bool, typer.Option("--probs", help="Input is probabilities, not logits.")] = False,
-    binary: Annotated[bool, typer.Option("--binary", help="One logit per example: P(class 1) vs target.")] = False,
-    classwise: Annotated[bool, typer.Option("--classwise", help="Every class's probability, averaged.")] = False,
+    probs: Annotated[bool, typer.Option("--probs", help="Probabilities, not logits.")] = False,
+    binary: Annotated[bool, typer.Option("--binary", help="One logit per example.")] = False,
+    classwise: Annotated[bool, typer.Option("--classwise", help="Each class's probability.")] = False,
     bins: Annotated[
-        int | None, typer.Option("--bins", metavar="N", help="Number of bins (default 15).", show_default=False)
+        int | None, typer.Option("--bins", metavar="N", help="Bins (default 15).", show_default=False)
     ] = None,
     strategy: Annotated[
         str,
         typer.Option(
             "--strategy",
             metavar="uniform|quantile",
-            help="Equal-width or equal-count bins.",
+            help="Equal width or equal count.",
             show_default=False,
             autocompletion=opt.choices(opt.STRATEGY_CHOICES),
         ),
@@ -223,12 +223,12 @@ def calibrate(
         typer.Option(
             "--convention",
             metavar="LIB",
-            help="torchmetrics, netcal, gpleiss or sklearn's rule.",
+            help="A library's bin rule, exactly.",
             autocompletion=opt.choices(opt.CONVENTION_CHOICES),
         ),
     ] = None,
-    compare: Annotated[bool, typer.Option("--compare", help="Each library's number, and why they differ.")] = False,
-    fit: Annotated[bool, typer.Option("--fit", help="Find the temperature T exactly.")] = False,
+    compare: Annotated[bool, typer.Option("--compare", help="Every library's ECE side by side.")] = False,
+    fit: Annotated[bool, typer.Option("--fit", help="The best temperature, exactly.")] = False,
     temperature: Annotated[
         float,
         typer.Option("--temperature", "-T", metavar="T", help="Divide the logits by T first.", show_default=False),
