@@ -335,3 +335,27 @@ def test_binary_fit_is_the_bce_minimum() -> None:
     pairs = np.stack([np.zeros_like(x), x], axis=1)
     assert record["T"] == pytest.approx(1 / independent_root(pairs, y), rel=1e-9)
     assert record["T"] == pytest.approx(3, rel=0.5)
+
+
+# ----------------------------------------------------------------------------- the tour's lesson
+
+
+def test_the_tour_lesson_finds_the_temperature_it_was_built_with() -> None:
+    from logitcli.tour import build_tour
+    from logitcli.tour.lessons.calibration import SHARPEN
+
+    section = build_tour(section="calibration", run_model=False, torch_checks=False).sections[0]
+    assert section.result["temperature"] == pytest.approx(SHARPEN, rel=0.05)
+    kinds = [type(block).__name__ for block in section.blocks]
+    assert kinds.count("Reliability") == 2 and "Comparison" in kinds
+
+
+def test_the_tour_lesson_on_the_users_numbers() -> None:
+    from logitcli.inputs.batch import Batch
+    from logitcli.tour import build_tour
+
+    batch = Batch(np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [1.0, 1.0, 3.0], [3.0, 0.0, 0.0]]))
+    tour = build_tour(batch, np.array([0, 1, 0, 1]), section="calibration", lang="ja", torch_checks=False)
+    assert tour.sections[0].result["temperature"] > 0
+    without = build_tour(batch, None, section="calibration", torch_checks=False).sections[0]
+    assert without.result is None

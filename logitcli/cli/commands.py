@@ -279,7 +279,7 @@ def explain(
             "--section",
             "-s",
             metavar="PART",
-            help="One part: logits, sigmoid, softmax, nll, xent or grad.",
+            help="logits, sigmoid, softmax, nll, xent, grad, calibration.",
             autocompletion=opt.choices(opt.SECTION_CHOICES),
         ),
     ] = None,

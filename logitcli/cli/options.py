@@ -29,7 +29,7 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 WEIGHTS_CHOICES = ("auto", "bundled", "hub", "random")
 #: The tour's sections and languages (logitcli.tour.SECTIONS and LANGS; a test keeps them equal), here so
 #: that completing them does not import the tour.
-SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad")
+SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad", "calibration")
 LANGS = ("en", "ja")
 #: calibrate's choices (logitcli.steps.calibration's; a test keeps them equal), without importing it.
 CONVENTION_CHOICES = ("torchmetrics", "netcal", "gpleiss", "sklearn")

@@ -39,6 +39,7 @@ LABELS = {
     "weighted_gap": "n/N·|gap|",
     "diagram": "reliability diagram",
     "diagram_after": "reliability diagram after the fit (T = {T})",
+    "diagram_axis": "confidence",
     "diagram_legend": "█ accuracy, · diagonal, ▒ both; n: examples per bin (max {peak})",
     "diagram_too_narrow": "reliability diagram left out: {bins} bins do not fit {width} columns; fewer --bins",
     "summary": "summary",

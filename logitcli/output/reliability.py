@@ -35,22 +35,26 @@ def reliability_diagram(bins: Bins, width: int | None, title: str, labels: dict[
     cell = diagram_width(len(count), width)
     if cell is None:
         return [Text(labels["diagram_too_narrow"].format(bins=len(count), width=width), style="dim")]
-    filled = [0 if c == 0 or math.isnan(a) else int(round(a * ROWS)) for c, a in zip(count, bins.accuracy, strict=True)]
-    middle = (bins.lower + bins.upper) / 2
-    diagonal = [int(round(m * ROWS)) for m in middle]
+    filled = [0 if c == 0 or math.isnan(a) else _level(a) for c, a in zip(count, bins.accuracy, strict=True)]
+    diagonal = [_level(m) for m in (bins.lower + bins.upper) / 2]
     lines = [Text(title, style="bold")]
     for level in range(ROWS, 0, -1):
         label = f"{level / ROWS:.1f} ┤ " if level % 5 == 0 else "    │ "
         row = "".join(_cell(level, filled[b], diagonal[b], count[b] > 0) * cell for b in range(len(count)))
         lines.append(Text(label + row.rstrip()))
     lines.append(Text("0.0 ┼─" + "─" * (cell * len(count))))
-    lines.append(Text(" " * AXIS + _ticks(cell * len(count), bins)))
+    lines.append(Text(" " * AXIS + _ticks(cell * len(count), labels.get("diagram_axis", "confidence"))))
     peak = int(count.max()) if count.size else 0
     blocks = "".join((LEVELS[max(1, math.ceil(8 * c / peak))] if c else " ") * cell for c in count) if peak else ""
     lines.append(Text(f"{'n':>4}  " + blocks.rstrip()))
     legend = labels["diagram_legend"].format(peak=peak)
     lines.append(Text(legend, style="dim"))
     return lines
+
+
+def _level(value: float) -> int:
+    """The row a value in [0, 1] reaches, rounding halves up (0.85 reaches row 9 of 10)."""
+    return int(math.floor(value * ROWS + 0.5))
 
 
 def _cell(level: int, filled: int, diagonal: int, occupied: bool) -> str:
@@ -60,7 +64,7 @@ def _cell(level: int, filled: int, diagonal: int, occupied: bool) -> str:
     return "█" if inside else " "
 
 
-def _ticks(length: int, bins: Bins) -> str:
+def _ticks(length: int, axis: str) -> str:
     """0, 0.5 and 1 under the axis where they fall (the confidence scale)."""
     line = [" "] * (length + 3)
     for value in (0.0, 0.5, 1.0):
@@ -68,4 +72,4 @@ def _ticks(length: int, bins: Bins) -> str:
         at = min(int(round(value * length)) - (len(text) // 2 if value else 0), length + 3 - len(text))
         at = max(at, 0)
         line[at : at + len(text)] = text
-    return "".join(line).rstrip() + "  confidence"
+    return "".join(line).rstrip() + "  " + axis
