@@ -117,7 +117,7 @@ Block = Prose | CalcTable | Check | Curve | Bars | Comparison | Reliability
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent, grad).
+    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent, grad, calibration).
 
     `result` is what the section computes (its logits, scores, loss or gradient), None where it needs targets it
     lacks.
