@@ -253,8 +253,8 @@ def _fit(record: dict[str, Any], view: View, words: dict[str, str], dropped: lis
     search = record["search"]
     columns = [
         Column(words["step"], tuple(str(i) for i in range(len(search))), "label"),
-        Column("T", tuple(format_number(s["T"], max(p, 10)) for s in search)),
-        Column("NLL", tuple(format_number(s["nll"], max(p, 10)) for s in search)),
+        Column("T", tuple(format_number(s["T"], max(p, 8)) for s in search)),
+        Column("NLL", tuple(format_number(s["nll"], max(p, 8)) for s in search)),
         Column("dNLL/dβ", tuple(_sci(s["derivative"]) for s in search)),
     ]
     fitted = fit(Grid(tuple(columns)), view.width)

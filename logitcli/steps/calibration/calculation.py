@@ -85,6 +85,11 @@ def measure_all(values: np.ndarray, targets: np.ndarray, settings: Settings) -> 
     else:
         found = outcome.top_label(values, targets, settings.ignore_index, t, settings.probs)
     kept = found.kept
+    if not kept.any():
+        raise ValueError(
+            f"no example left to measure: all {len(kept)} are left out (NaN in the logits, or the ignore index "
+            f"{settings.ignore_index} as target); give examples with numbers and class targets"
+        )
     float32 = settings.mode in settings.rule.float32
     probabilities = None
     if settings.mode == "classwise":
