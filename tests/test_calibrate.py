@@ -185,6 +185,15 @@ def test_brier_equals_sklearns(data: tuple[np.ndarray, np.ndarray]) -> None:
 
 @settings(max_examples=30)
 @given(binary_pairs())
+def test_binary_brier_equals_sklearns(data: tuple[np.ndarray, np.ndarray]) -> None:
+    metrics = pytest.importorskip("sklearn.metrics")
+    p, y = data
+    expected = metrics.brier_score_loss(y, p, labels=[0, 1])
+    assert ours(p[:, None], y, mode="binary")["brier"] == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=30)
+@given(binary_pairs())
 def test_smooth_ece_equals_relplots(data: tuple[np.ndarray, np.ndarray]) -> None:
     relplot = pytest.importorskip("relplot")
     p, y = data

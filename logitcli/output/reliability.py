@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from rich.console import RenderableType
 from rich.text import Text
 
@@ -43,13 +44,23 @@ def reliability_diagram(bins: Bins, width: int | None, title: str, labels: dict[
         row = "".join(_cell(level, filled[b], diagonal[b], count[b] > 0) * cell for b in range(len(count)))
         lines.append(Text(label + row.rstrip()))
     lines.append(Text("0.0 ┼─" + "─" * (cell * len(count))))
-    lines.append(Text(" " * AXIS + _ticks(cell * len(count), labels.get("diagram_axis", "confidence"))))
+    if _equal_widths(bins):
+        lines.append(Text(" " * AXIS + _ticks(cell * len(count), labels.get("diagram_axis", "confidence"))))
+    else:  # quantile bins: one column per bin, so the confidence axis is not to scale
+        unequal = labels.get("diagram_unequal", "one column per bin (equal counts, unequal widths)")
+        lines.append(Text(" " * AXIS + unequal))
     peak = int(count.max()) if count.size else 0
     blocks = "".join((LEVELS[max(1, math.ceil(8 * c / peak))] if c else " ") * cell for c in count) if peak else ""
     lines.append(Text(f"{'n':>4}  " + blocks.rstrip()))
     legend = labels["diagram_legend"].format(peak=peak)
     lines.append(Text(legend, style="dim"))
     return lines
+
+
+def _equal_widths(bins: Bins) -> bool:
+    """Whether the bins (torchmetrics' extra [1, 1] bin aside) are of equal width, so the axis is to scale."""
+    widths = (bins.upper - bins.lower)[bins.upper > bins.lower]
+    return bool(widths.size == 0 or np.allclose(widths, widths[0], rtol=1e-6))
 
 
 def _level(value: float) -> int:

@@ -44,8 +44,13 @@ def your_section(w: Writer, batch: Batch, targets: np.ndarray | None, k: int | N
     if targets is None:
         blocks = [*w.say(SECTION, "needs_targets", "note"), *w.say(SECTION, "notice", "notice")]
         return w.section(SECTION, blocks, yours=True)
-    blocks = [*w.say(SECTION, "yours", n=batch.n_examples), *_lesson(w, batch.values, targets, truth=False)]
-    return w.section(SECTION, blocks, yours=True, result=_result(batch.values, targets))
+    try:
+        lesson, result = _lesson(w, batch.values, targets, truth=False), _result(batch.values, targets)
+    except ValueError:  # no example left to measure (NaN probabilities, ignored targets): say so, keep the tour
+        blocks = [*w.say(SECTION, "nothing_to_measure", "note"), *w.say(SECTION, "notice", "notice")]
+        return w.section(SECTION, blocks, yours=True)
+    blocks = [*w.say(SECTION, "yours", n=batch.n_examples), *lesson]
+    return w.section(SECTION, blocks, yours=True, result=result)
 
 
 def _result(x: np.ndarray, t: np.ndarray) -> dict:
