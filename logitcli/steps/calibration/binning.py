@@ -136,15 +136,17 @@ def _errors(mean_conf: np.ndarray, accuracy: np.ndarray, count: np.ndarray, n: i
     return ece, rmsce, mce
 
 
-def on_edges(confidences: np.ndarray, convention: Convention, n_bins: int, float32: bool = False) -> dict[str, int]:
-    """How many confidences sit exactly on an inner edge of this rule, at exactly 0 and at 1.0 (after a float32
-    cast where the rule casts): the examples two rules may put in different bins."""
+def on_edges(
+    confidences: np.ndarray, convention: Convention, n_bins: int, float32: bool = False
+) -> dict[str, np.ndarray]:
+    """Which confidences sit exactly on an inner edge of this rule, at exactly 0 and at 1.0 (after a float32
+    cast where the rule casts), as positions: the examples two rules may put in different bins."""
     conf = np.asarray(confidences, dtype=np.float64)
     cast = conf.astype(np.float32).astype(np.float64) if float32 else conf
     edges = bin_edges(convention, n_bins, "uniform", cast, float32)
     return {
-        "on_edge": int(np.isin(cast, edges[1:-1]).sum()),
-        "at_one": int((cast == 1.0).sum()),
-        "rounded_to_one": int(((cast == 1.0) & (conf != 1.0)).sum()),
-        "at_zero": int((cast == 0.0).sum()),
+        "on_edge": np.flatnonzero(np.isin(cast, edges[1:-1])),
+        "at_one": np.flatnonzero(cast == 1.0),
+        "rounded_to_one": np.flatnonzero((cast == 1.0) & (conf != 1.0)),
+        "at_zero": np.flatnonzero(cast == 0.0),
     }

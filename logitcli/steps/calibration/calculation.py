@@ -348,10 +348,11 @@ def compare_libraries(x: np.ndarray, targets: np.ndarray, settings: Settings, fo
                 row |= {"ece": None, "why": reason}
             else:
                 bins = measure(conf, hit, rule, rule.n_bins, "uniform", float32)
-                edges = on_edges(conf, rule, rule.n_bins, float32)
+                found_at = on_edges(conf, rule, rule.n_bins, float32)
+                examples = np.flatnonzero(kept)  # positions among the measured examples -> example indices
+                edges = {key: [int(i) for i in examples[at]] for key, at in found_at.items()}
                 why = reason or _why(rule, edges, float32)
-                row |= {"ece": bins.ece, "rmsce": bins.rmsce, "mce": bins.mce, "why": why}
-                row["edges"] = edges
+                row |= {"ece": bins.ece, "rmsce": bins.rmsce, "mce": bins.mce, "why": why, "examples": edges}
         rows.append(row)
     smece = found.metrics["smece"]
     rows.append(
@@ -384,18 +385,26 @@ def _library_inputs(rule: Convention, x: np.ndarray, o: outcome.Outcomes, settin
     return conf, hit, ""
 
 
-def _why(rule: Convention, edges: dict[str, int], float32: bool) -> str:
+def _why(rule: Convention, edges: dict[str, list[int]], float32: bool) -> str:
+    """What in these predictions this rule treats its own way, naming up to three examples of each."""
     parts = [f"{rule.n_bins} bins"]
     if edges["on_edge"]:
-        parts.append(f"{edges['on_edge']} on an edge ({'lower' if rule.closed == 'left' else 'upper'} bin closed)")
+        side = "lower" if rule.closed == "left" else "upper"
+        parts.append(f"{_count(edges['on_edge'])} on an edge ({side} bin closed)")
     if edges["at_one"] and rule.one_bin:
-        cast = f", {edges['rounded_to_one']} by float32 rounding" if edges["rounded_to_one"] else ""
-        parts.append(f"{edges['at_one']} at 1.0 in an extra bin{cast}")
+        cast = f", {len(edges['rounded_to_one'])} by float32 rounding" if edges["rounded_to_one"] else ""
+        parts.append(f"{_count(edges['at_one'])} at 1.0 in an extra bin{cast}")
     if edges["at_zero"] and rule.zero_in_no_bin:
-        parts.append(f"{edges['at_zero']} at 0 in no bin")
+        parts.append(f"{_count(edges['at_zero'])} at 0 in no bin")
     if float32:
         parts.append("float32")
     return "; ".join(parts)
+
+
+def _count(examples: list[int]) -> str:
+    """`2 (#0, #4)`, or `5 (#0, #1, #2, ...)`."""
+    shown = ", ".join(f"#{i}" for i in examples[:3]) + (", ..." if len(examples) > 3 else "")
+    return f"{len(examples)} ({shown})"
 
 
 # ----------------------------------------------------------------------------- the temperature fit
