@@ -102,6 +102,8 @@ def test_nan_rows_and_ignored_targets_are_noted(run) -> None:
         ((BEAR, "-t", TARGETS, "--bins", "0"), "--bins"),
         ((BEAR, "-t", TARGETS, "--temperature", "0"), "temperature"),
         (("--binary", "0.3", "-t", "2"), "0 or 1"),
+        (("[]", "-t", "0"), "no numbers"),
+        (("[[1, 2], [3, 4]]", "-t", "-100,-100"), "no example left"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run, args: tuple[str, ...], words: str) -> None:

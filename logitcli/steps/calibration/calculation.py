@@ -165,6 +165,8 @@ def calibration(
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError("calibrate takes one row per example")
+    if 0 in x.shape:
+        raise ValueError("no numbers to calibrate: give at least one example, with one value per class")
     check_settings(settings, x.shape[1])
     if fit and settings.probs:
         raise ValueError("--fit divides logits by T and needs logits: leave out --probs and give the logits")
