@@ -33,8 +33,11 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 WEIGHTS_CHOICES = ("auto", "bundled", "hub", "random")
 #: The tour's sections and languages (logitcli.tour.SECTIONS and LANGS; a test keeps them equal), here so
 #: that completing them does not import the tour.
-SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad")
+SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad", "calibration")
 LANGS = ("en", "ja")
+#: calibrate's choices (logitcli.steps.calibration's; a test keeps them equal), without importing it.
+CONVENTION_CHOICES = ("torchmetrics", "netcal", "gpleiss", "sklearn")
+STRATEGY_CHOICES = ("uniform", "quantile")
 #: Offered when nothing is typed yet, without importing timm (a few seconds); a prefix asks timm itself.
 COMMON_MODELS = ("resnet18", "resnet50", "efficientnet_b0", "mobilenetv3_large_100", "convnext_tiny")
 
