@@ -197,7 +197,7 @@ def bce(
 
 
 @app.command(cls=NumberCommand, help=command_help("calibrate"))
-@shared_options()
+@shared_options(output="measure")
 def calibrate(
     values: opt.Values = None,
     file: opt.File = None,

@@ -310,11 +310,13 @@ def named_files(values: dict[str, Any]) -> list[str]:
     return words
 
 
-def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
+def shared_options(output: Literal["steps", "measure", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
     "steps" commands get every format flag plus --no-steps and --check; "logits" the format flags;
-    "tour" (explain, which prints prose) the table options and --save. Only `logits` lists the model
+    "measure" (calibrate, which has no torch.nn.functional call to compare with) the same with --check hidden
+    (still accepted, so the refusal can say what to use instead); "tour" (explain, which prints prose) the
+    table options and --save. Only `logits` lists the model
     options in its help; the others accept them quietly and point there. The decorated command declares
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
@@ -324,7 +326,11 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
         name: (hidden(annotation) if output != "logits" and name in MODEL_ONLY else annotation, default)
         for name, (annotation, default) in _MODEL.items()
     }
-    extra = {**formats, **(_STEP_EXTRAS if output == "steps" else {}), **model_options}
+    step_extras = {
+        "steps": _STEP_EXTRAS,
+        "measure": {name: (hidden(a) if name == "check" else a, d) for name, (a, d) in _STEP_EXTRAS.items()},
+    }.get(output, {})
+    extra = {**formats, **step_extras, **model_options}
 
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command, eval_str=True)
