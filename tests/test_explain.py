@@ -26,11 +26,12 @@ from rich.console import Console
 
 from logitcli import steps
 from logitcli.errors import InputError
+from logitcli.inputs import article
 from logitcli.inputs.batch import Batch
 from logitcli.model.check import check, compare
 from logitcli.output.jsonout import dumps
 from logitcli.output.render import LABELS
-from logitcli.tour import LANGS, SECTIONS, article, build_tour, default_lang, load_texts, render_tour, tour_to_json
+from logitcli.tour import LANGS, SECTIONS, build_tour, default_lang, load_texts, render_tour, tour_to_json
 from logitcli.tour.data import CalcTable, Check, Comparison, Curve, Tour
 from logitcli.tour.plot import MARK, ascii_curve
 from logitcli.tour.wrap import wrap_cjk

@@ -18,7 +18,7 @@ from logitcli.cli.commands import app
 from logitcli.cli.helptext import HELP, command_help
 from logitcli.tour import LANGS, SECTIONS
 
-COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "calibrate", "logits", "explain", "models")
+COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "calibrate", "logits", "explain", "explore", "models")
 MAX_LINES = 46
 
 
@@ -78,7 +78,7 @@ NUMBER_EXAMPLES = [
     for command in COMMANDS
     for example in HELP[command].examples
     if "sample_data/" not in example.replace("sample_data/bear_logits.json", "")
-    and not example.startswith(("logitcli logits", "logitcli models"))
+    and not example.startswith(("logitcli logits", "logitcli models", "logitcli explore"))
 ]
 
 

@@ -310,6 +310,34 @@ def explain(
     )
 
 
+@app.command(cls=NumberCommand, help=command_help("explore"))
+@shared_options(output="explore")
+def explore(
+    values: opt.Values = None,
+    file: opt.File = None,
+    targets: opt.Targets = None,
+    weight: opt.ClassWeight = None,
+    ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
+    reduction: opt.Reduction = "mean",
+    label_smoothing: Annotated[
+        float, typer.Option("--label-smoothing", metavar="E", help="As xent's, 0..1.", show_default=False)
+    ] = 0.0,
+    temperature: Annotated[
+        float, typer.Option("--temperature", "-T", metavar="T", help="Start at temperature T.", show_default=False)
+    ] = 1.0,
+    lr: Annotated[float, typer.Option("--lr", metavar="LR", help="Start with learning rate LR.")] = 1.0,
+    sigmoid: Annotated[bool, typer.Option("--sigmoid", help="Start in sigmoid / bce mode.")] = False,
+    *,
+    out: Output,
+    model: ModelArgs,
+) -> None:
+    """The live explorer (Textual, imported only here): keys move logits, the step functions answer."""
+    from logitcli.explore.flow import Settings, run
+
+    settings = Settings(targets, weight, ignore_index, reduction, label_smoothing, temperature, lr, sigmoid)
+    run(values, file, settings, out=out, model=model)
+
+
 @app.command(help=command_help("models"))
 def models(
     pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",

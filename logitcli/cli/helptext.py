@@ -102,6 +102,17 @@ HELP: dict[str, Help] = {
         "Input: nothing (the article's own examples), or logits or images (and --targets) to walk the same "
         "tour on yours. Plain text when piped; --json gives the tour as data, --save FILE keeps it as a page.",
     ),
+    "explore": Help(
+        "Move logits and watch softmax, loss and gradient answer, live (? for keys).",
+        (
+            "logitcli explore",
+            "logitcli logits sample_data/chelsea.png --json | logitcli explore",
+            "logitcli explore -f sample_data/bear_logits.json -t 1,0,2,0,2 --lr 3",
+        ),
+        "Input: logits or images, as every number command reads them (nothing: the article's bear example); "
+        "--targets as xent's (default: each example's top class). Keys come from the terminal even when the "
+        "logits are piped in; on quit, when stdout is not a terminal, the final state is printed as JSON.",
+    ),
     "models": Help(
         "List timm's models matching PATTERN; bundled (offline) weights are marked.",
         ("logitcli models 'efficientnet_lite*'", "logitcli models resnet --json"),

@@ -310,18 +310,25 @@ def named_files(values: dict[str, Any]) -> list[str]:
     return words
 
 
-def shared_options(output: Literal["steps", "measure", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
+def shared_options(
+    output: Literal["steps", "measure", "logits", "tour", "explore"] = "steps",
+) -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
     "steps" commands get every format flag plus --no-steps and --check; "logits" the format flags;
     "measure" (calibrate, which has no torch.nn.functional call to compare with) the same with --check hidden
     (still accepted, so the refusal can say what to use instead); "tour" (explain, which prints prose) the
-    table options and --save. Only `logits` lists the model
-    options in its help; the others accept them quietly and point there. The decorated command declares
-    its own parameters plus `out: Output` and `model: ModelArgs`.
+    table options and --save; "explore" (a live screen, JSON on quit when piped) --precision, --top-k, --lang
+    and --no-steps. Only `logits` lists the model options in its help; the others accept them quietly and
+    point there. The decorated command declares its own parameters plus `out: Output` and `model: ModelArgs`.
     """
     tour_formats = ("precision", "top_k", "rows", "wide", "save", "lang")
-    formats = {k: _FORMATS[k] for k in tour_formats} if output == "tour" else _FORMATS
+    if output == "tour":
+        formats = {k: _FORMATS[k] for k in tour_formats}
+    elif output == "explore":
+        formats = {k: _FORMATS[k] for k in ("precision", "top_k", "lang")}
+    else:
+        formats = _FORMATS
     model_options = {
         name: (hidden(annotation) if output != "logits" and name in MODEL_ONLY else annotation, default)
         for name, (annotation, default) in _MODEL.items()
@@ -329,6 +336,7 @@ def shared_options(output: Literal["steps", "measure", "logits", "tour"] = "step
     step_extras = {
         "steps": _STEP_EXTRAS,
         "measure": {name: (hidden(a) if name == "check" else a, d) for name, (a, d) in _STEP_EXTRAS.items()},
+        "explore": {"no_steps": _STEP_EXTRAS["no_steps"]},
     }.get(output, {})
     extra = {**formats, **step_extras, **model_options}
 
@@ -349,9 +357,9 @@ def shared_options(output: Literal["steps", "measure", "logits", "tour"] = "step
                 jsonl=options.get("jsonl", False),
                 precision=options["precision"],
                 top_k=options["top_k"],
-                rows=parse_rows(options["rows"]),
-                wide=options["wide"],
-                save=options["save"],
+                rows=parse_rows(options.get("rows")),
+                wide=options.get("wide", False),
+                save=options.get("save"),
                 reads=named_files({**kwargs, **options}),
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),

@@ -2,8 +2,9 @@
 
 It sits above the core and the output layer and imports from them; nothing below imports the tour.
 `build` decides what each section shows (it computes nothing: every number comes from `logitcli.steps`),
-`data` holds the tour as data, `layout` lays it out with rich, `plot` and `wrap` draw curves and wrap
-Japanese lines, `article` holds the article's own figures, and `texts/` the prose in each language.
+`data` holds the tour as data, `layout` lays it out with rich, `plot` draws curves, `wrap` wraps Japanese
+lines (with the output layer's line breaker), and `texts/` the prose in each language; the article's own
+figures are `logitcli.inputs.article`, which `explore` reads too.
 """
 
 from logitcli.tour.build import LANGS, SECTIONS, build_tour, default_lang, load_texts

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from logitcli.errors import LogitcliError
+from logitcli.inputs import article
 from logitcli.inputs.batch import Batch
 from logitcli.output.render import DEFAULT_TOP_K
-from logitcli.tour import article
 from logitcli.tour.data import (
     Block,
     Section,

@@ -10,9 +10,9 @@ from dataclasses import replace
 import numpy as np
 
 from logitcli import steps
+from logitcli.inputs import article
 from logitcli.inputs.batch import Batch
 from logitcli.output.render import format_number
-from logitcli.tour import article
 from logitcli.tour.data import (
     Block,
     Section,

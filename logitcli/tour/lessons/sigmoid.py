@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from logitcli import steps
+from logitcli.inputs import article
 from logitcli.inputs.batch import Batch
 from logitcli.output.render import format_distinct
 from logitcli.steps import Calculation
-from logitcli.tour import article
 from logitcli.tour.data import (
     Block,
     Curve,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from logitcli import steps
+from logitcli.inputs import article
 from logitcli.inputs.batch import Batch
-from logitcli.tour import article
 from logitcli.tour.data import (
     Block,
     Section,
