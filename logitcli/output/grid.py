@@ -10,13 +10,17 @@ what it left out so the caller can say so in one line, in its own words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.measure import Measurement
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -81,15 +85,31 @@ class Fitted:
     dropped: list[str] = field(default_factory=list)
 
 
+def text_width(text: str) -> int:
+    """Terminal cells of a text: its length when ASCII (every number), else rich's count (wide CJK characters)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _plain_width(cells: Sequence[str]) -> int | None:
+    """The widest of `cells` when all are ASCII on one line (a column of numbers), else None."""
+    joined = "".join(cells)
+    if not joined.isascii() or "\n" in joined:
+        return None
+    return max(map(len, cells), default=0)
+
+
 def _longest_word(text: str) -> int:
-    return max((cell_len(word) for word in text.split()), default=0)
+    return max((text_width(word) for word in text.split()), default=0)
 
 
 def _natural(column: Column) -> int:
     """The width with nothing wrapped (a header may bring its own line breaks)."""
     if column.kind == "bar":
         return BAR_WIDTH
-    return max([*(cell_len(line) for line in column.header.split("\n")), *(cell_len(c) for c in column.cells)])
+    cells = _plain_width(column.cells)
+    if cells is None:
+        cells = max(map(text_width, column.cells), default=0)
+    return max([*(text_width(line) for line in column.header.split("\n")), cells])
 
 
 def _least(column: Column) -> int:
@@ -125,10 +145,23 @@ def column_widths(grid: Grid, width: int | None, compact: bool = False) -> list[
     return widths
 
 
-def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header: bool = True) -> Table:
-    """The rich table for a grid at the given widths: numbers never wrap, headers and names fold.
+#: Tables up to this many rows are laid out by rich's Table; longer ones (a `--table` of 10,000 examples into a
+#: file) by `LongTable`, line by line from plain strings: the same text (tests/test_grid_speed.py compares them),
+#: without the dozen rich objects per cell that made 10,000 rows take 13 s.
+RICH_ROWS = 100
+
+
+def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header: bool = True) -> RenderableType:
+    """The table for a grid at the given widths: numbers never wrap, headers and names fold.
 
     Compact tables drop the edges and keep one space between columns."""
+    if grid.n_rows > RICH_ROWS:
+        return LongTable(grid, tuple(widths), compact, header)
+    return rich_table(grid, widths, compact, header)
+
+
+def rich_table(grid: Grid, widths: Sequence[int], compact: bool = False, header: bool = True) -> Table:
+    """rich's Table for a grid: the reference layout, which `LongTable` reproduces for long grids."""
     table = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -149,6 +182,111 @@ def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
     return table
 
 
+@dataclass(frozen=True)
+class LongTable:
+    """A long grid laid out as `rich_table` lays it out, built from plain strings.
+
+    A cell that fits its column on one line (every number, most names) is padded with str methods; only a
+    cell that folds, and the header, go through rich. Where the console is narrower than the table (or its
+    box characters are replaced), rich's own Table does the work.
+    """
+
+    grid: Grid
+    widths: tuple[int, ...]
+    compact: bool = False
+    header: bool = True
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = table_width(self.widths, self.compact)
+        return Measurement(width, width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        the_box = box.SIMPLE_HEAD.substitute(options, safe=console.safe_box)
+        if table_width(self.widths, self.compact) > options.max_width or the_box is not box.SIMPLE_HEAD:
+            yield from console.render(rich_table(self.grid, self.widths, self.compact, self.header), options)
+            return
+        columns = self.grid.columns
+        sections = set(self.grid.sections)
+        pads = [0 if self.compact or i == len(columns) - 1 else 1 for i in range(len(columns))]
+        spans = [width + pad for width, pad in zip(self.widths, pads, strict=True)]
+        edge = "" if self.compact else " "
+        line = Segment.line()
+        if not self.compact:
+            yield Segment(the_box.get_top(spans))
+            yield line
+        if self.header:
+            header_style = console.get_style("table.header")
+            cells = [self._folded(console, options, c.header, i, header_style) for i, c in enumerate(columns)]
+            height = max(len(cell) for cell in cells)
+            cells = [[" " * spans[i]] * (height - len(cell)) + cell for i, cell in enumerate(cells)]  # bottom
+            for row in zip(*cells, strict=True):
+                yield Segment(edge)
+                yield Segment(" ".join(row), header_style)
+                yield Segment(edge)
+                yield line
+            yield Segment(the_box.get_row(spans, "head", edge=not self.compact))
+            yield line
+        section = Segment(the_box.get_row(spans, "row", edge=not self.compact))
+        folding: set[int] = set()
+        padded = [self._padded(i, folding) for i in range(len(columns))]
+        last = self.grid.n_rows - 1
+        for row, cells in enumerate(zip(*padded, strict=True)):
+            if row in folding:
+                yield from self._folded_row(console, options, row, spans, edge)
+            else:
+                yield Segment(edge + " ".join(cells) + edge)
+                yield line
+            if row in sections and row != last:
+                yield section
+                yield line
+        if not self.compact:
+            yield Segment(the_box.get_bottom(spans))
+            yield line
+
+    def _padded(self, index: int, folding: set[int]) -> list[str]:
+        """A column's cells padded to its width, with `folding` told the rows of the cells that do not fit."""
+        column, width = self.grid.columns[index], self.widths[index]
+        pad = "" if self.compact or index == len(self.grid.columns) - 1 else " "
+        right = column.justify == "right"
+        plain = _plain_width(column.cells)
+        if plain is not None and plain <= width:  # every number column: str's own padding, in C
+            return [cell.rjust(width) + pad if right else cell.ljust(width) + pad for cell in column.cells]
+        cells = []
+        for row, text in enumerate(column.cells):
+            room = width - text_width(text)
+            if room < 0 or "\n" in text:
+                folding.add(row)
+            cells.append((" " * room + text if right else text + " " * room) + pad)
+        return cells
+
+    def _folded_row(
+        self, console: Console, options: ConsoleOptions, row: int, spans: list[int], edge: str
+    ) -> Iterator[Segment]:
+        """A row with a cell that folds: each cell as rich lays it out, top-aligned as rich aligns them."""
+        cells = [self._folded(console, options, c.cells[row], i) for i, c in enumerate(self.grid.columns)]
+        for line_no in range(max(len(cell) for cell in cells)):
+            parts = [cell[line_no] if line_no < len(cell) else " " * spans[i] for i, cell in enumerate(cells)]
+            yield Segment(edge + " ".join(parts) + edge)
+            yield Segment.line()
+
+    def _folded(
+        self, console: Console, options: ConsoleOptions, text: str, index: int, style: Style | None = None
+    ) -> list[str]:
+        """One cell as rich lays it out (folded to its column, justified, padded), as lines of plain text."""
+        column = self.grid.columns[index]
+        pad = 0 if self.compact or index == len(self.grid.columns) - 1 else 1
+        render_options = options.update(
+            width=self.widths[index] + pad,
+            justify=column.justify,
+            no_wrap=column.kind == "bar",
+            overflow="fold",
+            height=None,
+        )
+        renderable = Padding(Text(text, overflow="fold"), (0, pad, 0, 0))
+        lines = console.render_lines(renderable, render_options, style=style)
+        return ["".join(segment.text for segment in line) for line in lines]
+
+
 def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True) -> Fitted | None:
     """The one width decision: bars go first, then secondary columns, then the table turns, then blocks."""
     bars = [c for c in grid.columns if c.kind == "bar"]
@@ -161,12 +299,16 @@ def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True
         narrow = without_bars.keep(lambda c: not c.secondary)
         tries.append((narrow, ["bars"] * bool(bars) + [c.header for c in secondary]))
     tries = [(candidate, dropped, compact) for compact in (False, True) for candidate, dropped in tries]
-    if turn and grid.n_rows > 1:
-        tries += [(grid.turned(), ["bars"] * bool(bars), compact) for compact in (False, True)]
     for candidate, dropped, compact in tries:
         widths = column_widths(candidate, width, compact)
         if widths is not None:
             return Fitted([grid_table(candidate, widths, compact)], dropped)
+    if turn and grid.n_rows > 1:  # built only when needed: a long grid turned has a column per row
+        turned = grid.turned()
+        for compact in (False, True):
+            widths = column_widths(turned, width, compact)
+            if widths is not None:
+                return Fitted([grid_table(turned, widths, compact)], ["bars"] * bool(bars))
     if not blocks:
         return None
     parts: list[RenderableType] = []
