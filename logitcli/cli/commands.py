@@ -582,8 +582,10 @@ def main() -> None:
 
 def _named_command(arguments: list[str]) -> str | None:
     """The subcommand a command line names (the group's own options are flags), or None."""
-    if any(name.endswith("_COMPLETE") for name in os.environ):  # shell completion lists every command
-        return None
+    if any(name.endswith("_COMPLETE") for name in os.environ):  # a tab press: the command typed before the word
+        from logitcli.cli.completion import typed_command
+
+        return typed_command(os.environ)
     words = [word for word in arguments if not word.startswith("-")]
     return words[0] if words else None
 

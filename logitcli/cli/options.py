@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from logitcli.cli.completion import complete_model
 from logitcli.output.emit import Output, parse_rows
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
@@ -31,8 +32,6 @@ WEIGHTS_CHOICES = ("auto", "bundled", "hub", "random")
 #: that completing them does not import the tour.
 SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad")
 LANGS = ("en", "ja")
-#: Offered when nothing is typed yet, without importing timm (a few seconds); a prefix asks timm itself.
-COMMON_MODELS = ("resnet18", "resnet50", "efficientnet_b0", "mobilenetv3_large_100", "convnext_tiny")
 
 
 def choices(options: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -42,21 +41,6 @@ def choices(options: tuple[str, ...]) -> Callable[[str], list[str]]:
         return [option for option in options if option.startswith(incomplete)]
 
     return complete
-
-
-def complete_model(incomplete: str) -> list[str]:
-    """Model names for the shell: the bundled ones and a few common ones at once, timm's list for a prefix."""
-    from logitcli.model.names import BUNDLED_MODELS
-
-    names = [*BUNDLED_MODELS, *COMMON_MODELS]
-    if incomplete:
-        try:
-            import timm  # noqa: TID253 - only when the user asks the shell to complete a model name
-
-            names += timm.list_models(f"{incomplete}*")
-        except ImportError:
-            pass
-    return list(dict.fromkeys(n for n in names if n.startswith(incomplete)))
 
 
 def values_argument(what: str, metavar: str) -> Any:
@@ -326,6 +310,8 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
             return command(**kwargs, out=out, model=model)
 
         with_options.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+        # The annotations already evaluated, so that Typer's get_type_hints does not evaluate the strings again.
+        with_options.__annotations__ = {p.name: p.annotation for p in own + added}
         return with_options
 
     return decorate

@@ -9,7 +9,6 @@ never reshaped.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import re
@@ -295,6 +294,8 @@ def _mapping(path: Path, text: str) -> dict[str, Any] | None:
     if path.suffix.lower() == ".json":
         data = load_json(text, str(path), object_pairs_hook=_unique_keys(path))
         return data if isinstance(data, dict) else None
+    import csv  # only for a labels file
+
     try:
         rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1) if row]
     except csv.Error as error:

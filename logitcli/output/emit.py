@@ -225,9 +225,9 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
 
 
 def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
-    from logitcli.output import jsonout
-
     sys.stdout.flush()
+    if out.mode in ("json", "jsonl"):
+        from logitcli.output import jsonout  # not for tables
     if out.mode == "json":
         jsonout.write_document(jsonout.document_parts(calc, batch, out.include_steps), sys.stdout.buffer)
     elif out.mode == "jsonl":
@@ -251,9 +251,9 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
 
 
 def emit_logits(batch: Batch, out: Output) -> None:
-    from logitcli.output import jsonout
-
     sys.stdout.flush()
+    if out.mode in ("json", "jsonl"):
+        from logitcli.output import jsonout  # not for tables
     if out.mode == "json":
         sys.stdout.buffer.write(jsonout.dumps(jsonout.logits_document(batch)) + b"\n")
     elif out.mode == "jsonl":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich import box
 from rich.cells import cell_len
@@ -21,8 +21,10 @@ from rich.measure import Measurement
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 BAR_WIDTH = 10
 LABEL_MIN_WIDTH = 12
@@ -145,9 +147,10 @@ def column_widths(grid: Grid, width: int | None, compact: bool = False) -> list[
     return widths
 
 
-#: Tables up to this many rows are laid out by rich's Table; longer ones (a `--table` of 10,000 examples into a
-#: file) by `LongTable`, line by line from plain strings: the same text (tests/test_grid_speed.py compares them),
-#: without the dozen rich objects per cell that made 10,000 rows take 13 s.
+#: On a terminal, tables up to this many rows (a screenful and more) are laid out by rich's Table. Everything
+#: else (a pipe, a file, --save, a terminal asked for --rows all) is written by `LongTable`, line by line from
+#: plain strings: the same text (tests/test_long_tables.py compares them), without the dozen rich objects per
+#: cell that made a 10,000-row table take 13 s, and without importing rich.table at all.
 RICH_ROWS = 100
 
 
@@ -155,13 +158,13 @@ def grid_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
     """The table for a grid at the given widths: numbers never wrap, headers and names fold.
 
     Compact tables drop the edges and keep one space between columns."""
-    if grid.n_rows > RICH_ROWS:
-        return LongTable(grid, tuple(widths), compact, header)
-    return rich_table(grid, widths, compact, header)
+    return LongTable(grid, tuple(widths), compact, header)
 
 
 def rich_table(grid: Grid, widths: Sequence[int], compact: bool = False, header: bool = True) -> Table:
-    """rich's Table for a grid: the reference layout, which `LongTable` reproduces for long grids."""
+    """rich's Table for a grid: the reference layout, which `LongTable` reproduces line by line."""
+    from rich.table import Table
+
     table = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -184,11 +187,12 @@ def rich_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
 
 @dataclass(frozen=True)
 class LongTable:
-    """A long grid laid out as `rich_table` lays it out, built from plain strings.
+    """A grid laid out as `rich_table` lays it out, built from plain strings.
 
     A cell that fits its column on one line (every number, most names) is padded with str methods; only a
-    cell that folds, and the header, go through rich. Where the console is narrower than the table (or its
-    box characters are replaced), rich's own Table does the work.
+    cell that folds, and the header, go through rich. rich's own Table does the work for a short table on a
+    terminal (its styles are rich's), and where the console is narrower than the table or its box characters
+    are replaced.
     """
 
     grid: Grid
@@ -202,7 +206,9 @@ class LongTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         the_box = box.SIMPLE_HEAD.substitute(options, safe=console.safe_box)
-        if table_width(self.widths, self.compact) > options.max_width or the_box is not box.SIMPLE_HEAD:
+        too_wide = table_width(self.widths, self.compact) > options.max_width
+        on_screen = console.is_terminal and self.grid.n_rows <= RICH_ROWS
+        if too_wide or on_screen or the_box is not box.SIMPLE_HEAD:
             yield from console.render(rich_table(self.grid, self.widths, self.compact, self.header), options)
             return
         columns = self.grid.columns
@@ -250,9 +256,12 @@ class LongTable:
         right = column.justify == "right"
         plain = _plain_width(column.cells)
         if plain is not None and plain <= width:  # every number column: str's own padding, in C
-            return [cell.rjust(width) + pad if right else cell.ljust(width) + pad for cell in column.cells]
+            if right:  # as rich, which right-justifies a line without its trailing spaces
+                return [cell.rstrip().rjust(width) + pad for cell in column.cells]
+            return [cell.ljust(width) + pad for cell in column.cells]
         cells = []
         for row, text in enumerate(column.cells):
+            text = text.rstrip() if right else text
             room = width - text_width(text)
             if room < 0 or "\n" in text:
                 folding.add(row)
