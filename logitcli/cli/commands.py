@@ -485,7 +485,7 @@ def explain(
         ),
     ] = None,
     pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
-    json_: opt.AsJson = False,
+    json_: opt.TourJson = False,
     *,
     out: Output,
     model: ModelArgs,

@@ -104,6 +104,8 @@ Save = Annotated[
 ]
 AsTable = Annotated[bool, typer.Option("--table", help="Tables, even when piped.", rich_help_panel=OUTPUT)]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON document (default when piped).", rich_help_panel=OUTPUT)]
+#: explain's --json: its tour stays text when piped (helptext.OUTPUT_RULES), so no "default when piped" here.
+TourJson = Annotated[bool, typer.Option("--json", help="The tour as one JSON document.", rich_help_panel=OUTPUT)]
 AsJsonl = Annotated[bool, typer.Option("--jsonl", help="One JSON line per example.", rich_help_panel=OUTPUT)]
 NoSteps = Annotated[
     bool,

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from logitcli.errors import InputError, shown
+from logitcli.inputs import samples
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.classnames import check_class_names
 from logitcli.inputs.files import decode_text, read_text, require_regular_file
@@ -379,7 +380,9 @@ def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch
 
 
 def resolve_batch(values: list[str], file: str | None, source: Source = "logits") -> Arguments:
-    """The one entry point: arguments win, then --file, then stdin."""
+    """The one entry point: arguments win, then --file, then stdin. `sample:NAME` names a bundled file."""
+    values = [samples.resolve(value) for value in values]
+    file = None if file is None else samples.resolve(file)
     if values and file is not None:
         raise InputError("give values or --file, not both")
     if file is not None:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from logitcli.errors import InputError, shown
+from logitcli.inputs import samples
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.files import read_text, require_regular_file
 from logitcli.inputs.read import load_json, looks_like_numbers, read_file, to_array
@@ -48,6 +49,7 @@ def parse_class_targets(
     (given that index, as PyTorch's ignore_index does) with a note (a warning, which the CLI says as
     `note: ...`), instead of an error.
     """
+    text = samples.resolve(text)
     if _names_a_file(text) and Path(text).suffix.lower() == ".npy":
         array = _load_npy(Path(text))  # label maps for K-dim input: indices (integers) or probabilities (floats)
         floats = array.dtype.kind == "f"
@@ -203,6 +205,7 @@ def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
     A flat list (`1,0,1`, or a file of one row) fits a single example; a JSON array must have the
     shape of the input, as PyTorch requires.
     """
+    text = samples.resolve(text)
     if _names_a_file(text):
         require_regular_file(text, f"--targets {text}")
         given = read_file(text)
