@@ -52,3 +52,12 @@ def test_wheel_and_sdist_carry_the_license(tmp_path) -> None:
         assert sum(archive.getinfo(n).file_size for n in names if n.startswith("logitcli/samples/")) < 2_000_000
     with tarfile.open(tmp_path / "dist" / sdist) as archive:
         assert any(n.endswith("/LICENSE") for n in archive.getnames())
+
+
+def test_the_readme_and_the_install_hint_name_this_version_of_the_wheel() -> None:
+    from logitcli import __version__
+    from logitcli.model.deps import INSTALL_HINT
+
+    wheel = f"logitcli-{__version__}-py3-none-any.whl[models]"
+    assert wheel in (ROOT / "README.md").read_text(encoding="utf-8") and wheel in INSTALL_HINT
+    assert "pip install -e '.[models]'" in INSTALL_HINT
