@@ -181,15 +181,6 @@ def prepare_streams() -> None:
             stream.reconfigure(errors=PLAIN_ERRORS)
 
 
-def stdout_can_show(text: str) -> bool:
-    """Whether stdout's encoding has these characters (an ASCII terminal has no Japanese)."""
-    try:
-        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
-
-
 # Characters logitcli prints that an ASCII (or Latin-1...) terminal cannot, in plain letters.
 _PLAIN = {
     "Σ": "sum",

@@ -1,6 +1,6 @@
 """What each command's --help says first: what it computes, examples to copy, and what its input is.
 
-Kept apart from cli.py so the commands stay short. Typer reads help text as rich markup, so `[` is escaped
+Kept apart from commands.py so the commands stay short. Typer reads help text as rich markup, so `[` is escaped
 here (without importing rich: `--help` of a number command should stay as quick as the command). Every
 paragraph is one line: the help wraps it to the terminal, while the example lines keep their own breaks.
 """
@@ -12,12 +12,13 @@ from dataclasses import dataclass
 MODEL_POINTER = "Images run the model first; its options: `logitcli logits --help`."
 
 #: What each kind of command prints, on a terminal and when stdout is a pipe or a file: one rule, said the same
-#: way in every --help and in the README (tests/test_output_rule.py holds all three to the code in
-#: output/emit.py `Output.choose`). Prose and name lists stay text in a pipe: `explain | less`, `models | grep`.
+#: way in every --help (the title of the panel of output options; `models`, which has none, says it in a
+#: paragraph) and in the README; tests/test_output_rule.py holds them to the code (output/emit.py
+#: `Output.choose`). Prose and name lists stay text in a pipe: `explain | less`, `models | grep`.
 OUTPUT_RULES = {
-    "data": "Output: tables on a terminal, JSON when piped or redirected; --table, --json or --jsonl chooses.",
-    "tour": "Output: the tour as text, on a terminal and when piped (prose, to read); --json gives it as data.",
-    "list": "Output: one name per line, on a terminal and when piped; --json gives one document.",
+    "data": "Output: tables on a terminal, JSON when piped",
+    "tour": "Output: the tour as text, also when piped",
+    "list": "Output: one name per line, also when piped",
 }
 
 
@@ -102,7 +103,7 @@ HELP: dict[str, Help] = {
             "logitcli explain sample:coffee.png --pager",
         ),
         "Input: nothing (the article's own examples), or logits or images (and --targets) to walk the same "
-        "tour on yours. --save FILE keeps it as a page.",
+        "tour on yours. --json gives the tour as data, --save FILE keeps it as a page.",
         output="tour",
     ),
     "models": Help(
@@ -124,7 +125,9 @@ def command_help(name: str) -> str:
     """The --help text of one command: summary, examples, input, output, and where the model options are."""
     entry = HELP[name]
     examples = "\n".join(f"  {line}" for line in entry.examples)
-    paragraphs = [entry.summary, f"Examples:\n{examples}", entry.input, OUTPUT_RULES[entry.output]]
+    paragraphs = [entry.summary, f"Examples:\n{examples}", entry.input]
+    if entry.output == "list":  # no panel of output options to carry the rule
+        paragraphs.append(f"{OUTPUT_RULES[entry.output]}; --json gives one document.")
     if entry.more:
         paragraphs.append(entry.more)
     if entry.model_pointer:

@@ -13,16 +13,20 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import typer
 
 from logitcli.cli.completion import complete_model
+from logitcli.cli.helptext import OUTPUT_RULES
 from logitcli.output.emit import Output, parse_rows
+from logitcli.pipeline.read import ModelArgs
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
-OUTPUT = "Output"
+#: The output options' panel is titled with the command's output rule (what a pipe gets), so that every --help
+#: says it where the format flags are, at no extra line.
+OUTPUT = OUTPUT_RULES["data"]
+TOUR_OUTPUT = OUTPUT_RULES["tour"]
 MODEL = "Model (when the input is images)"
 
 REDUCTION_CHOICES = ("none", "mean", "sum")
@@ -104,8 +108,8 @@ Save = Annotated[
 ]
 AsTable = Annotated[bool, typer.Option("--table", help="Tables, even when piped.", rich_help_panel=OUTPUT)]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON document (default when piped).", rich_help_panel=OUTPUT)]
-#: explain's --json: its tour stays text when piped (helptext.OUTPUT_RULES), so no "default when piped" here.
-TourJson = Annotated[bool, typer.Option("--json", help="The tour as one JSON document.", rich_help_panel=OUTPUT)]
+#: explain's --json: its tour stays text when piped, so no "default when piped" here.
+TourJson = Annotated[bool, typer.Option("--json", help="The tour as one JSON document.", rich_help_panel=TOUR_OUTPUT)]
 AsJsonl = Annotated[bool, typer.Option("--jsonl", help="One JSON line per example.", rich_help_panel=OUTPUT)]
 NoSteps = Annotated[
     bool,
@@ -211,25 +215,18 @@ Threads = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class ModelArgs:
-    """The model options as the user gave them; used only when the input is images or random."""
-
-    model: str = "efficientnet_lite0"
-    weights: str = "auto"
-    num_classes: int | None = None
-    classes: str | None = None
-    classes_file: str | None = None
-    random_input: int | None = None
-    seed: int | None = None
-    device: str = "auto"
-    batch_size: int | None = None
-    threads: int | None = None
-
-    @property
-    def class_list(self) -> list[str] | None:
-        """`--classes a,b,c` as a list of names."""
-        return [c.strip() for c in self.classes.split(",")] if self.classes is not None else None
+Targets = Annotated[
+    str | None,
+    typer.Option("--targets", "-t", metavar="T", help="Indices, names, JSON, labels file."),
+]
+Grad = Annotated[
+    bool,
+    typer.Option("--grad", help="Also ∂loss/∂input, step by step."),
+]
+LearningRate = Annotated[
+    float | None,
+    typer.Option("--lr", metavar="LR", help="With --grad: one step, x - LR·grad.", show_default=False),
+]
 
 
 _FORMATS: dict[str, tuple[Any, Any]] = {
@@ -269,6 +266,14 @@ def hidden(annotation: Any) -> Any:
     return Annotated[kind, info]
 
 
+def in_panel(annotation: Any, panel: str) -> Any:
+    """The same option, listed in another panel of --help."""
+    kind, info = typing.get_args(annotation)
+    info = copy.copy(info)
+    info.rich_help_panel = panel
+    return Annotated[kind, info]
+
+
 def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
@@ -278,7 +283,8 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
     tour_formats = ("precision", "top_k", "rows", "wide", "save")
-    formats = {k: _FORMATS[k] for k in tour_formats} if output == "tour" else _FORMATS
+    formats = {k: (in_panel(*_FORMATS[k][:1], TOUR_OUTPUT), _FORMATS[k][1]) for k in tour_formats}
+    formats = formats if output == "tour" else _FORMATS
     model_options = {
         name: (hidden(annotation) if output != "logits" and name in MODEL_ONLY else annotation, default)
         for name, (annotation, default) in _MODEL.items()

@@ -172,6 +172,15 @@ def _fits_by_itself(part: object) -> bool:
     return isinstance(part, LongTable)
 
 
+def stdout_can_show(text: str) -> bool:
+    """Whether stdout's encoding has these characters (an ASCII terminal has no Japanese)."""
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def piped_stdin() -> bool:
     """True when something is piped in (a pipe or a file), not a terminal or /dev/null: worth reading."""
     import os

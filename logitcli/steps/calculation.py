@@ -7,12 +7,9 @@ that PyTorch would raise on (as ValueError with a sentence a person can act on).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from logitcli.steps.gradient import Descent
 
 Reduction = Literal["none", "mean", "sum"]
 REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
@@ -57,11 +54,25 @@ class Note(str):
 
 
 @dataclass(frozen=True)
+class Descent:
+    """One step of gradient descent on the input, x - lr · ∂L/∂x, and the loss before and after it."""
+
+    lr: float
+    before: np.ndarray
+    grad: np.ndarray
+    after: np.ndarray
+    loss_before: np.ndarray | float
+    loss_after: np.ndarray | float
+    reduction: str = "mean"
+    input_is: str = "the logits"
+
+
+@dataclass(frozen=True)
 class Calculation:
     """The ordered steps of one command and its result (shaped like PyTorch's return value).
 
     With `--grad`, `grad` holds ∂L/∂input shaped like the input (N, C) and `descent` one step of
-    gradient descent with it (see `steps.gradient`); both stay None otherwise.
+    gradient descent with it (`Descent` above; built by `steps.gradient`); both stay None otherwise.
     """
 
     command: str

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from logitcli.steps.calculation import Calculation, Note, Step, quiet
+from logitcli.steps.calculation import Calculation, Descent, Note, Step, quiet
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,6 @@ class Gradient:
     steps: tuple[Step, ...]
     values: np.ndarray
     notes: tuple[Note, ...] = ()
-
-
-@dataclass(frozen=True)
-class Descent:
-    """One step of gradient descent on the input, x - lr · ∂L/∂x, and the loss before and after it."""
-
-    lr: float
-    before: np.ndarray
-    grad: np.ndarray
-    after: np.ndarray
-    loss_before: np.ndarray | float
-    loss_after: np.ndarray | float
-    reduction: str = "mean"
-    input_is: str = "the logits"
 
 
 def with_gradient(calc: Calculation, gradient: Gradient) -> Calculation:
