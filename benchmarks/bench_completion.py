@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -21,10 +22,14 @@ import time
 GOAL_S = 0.3
 
 
-def elapsed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+def elapsed(command: list[str], env: dict[str, str]) -> tuple[float, str, float]:
+    """Wall-clock seconds, stdout, and CPU seconds (user + system: less disturbed by a busy machine)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    return time.perf_counter() - start, done.stdout
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, done.stdout, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -46,16 +51,21 @@ def main() -> None:
             "COMP_WORDS": "logitcli logits --model resn",
             "COMP_CWORD": "3",
         }
-        first, words = elapsed([script], env)
-        presses, floor = [], []
+        first, words, _ = elapsed([script], env)
+        presses, floor, press_cpu, floor_cpu = [], [], [], []
         for _ in range(runs):
-            presses.append(elapsed([script], env)[0])
-            floor.append(elapsed([sys.executable, "-c", "import typer, rich, numpy"], os.environ.copy())[0])
+            wall, _, cpu = elapsed([script], env)
+            presses.append(wall)
+            press_cpu.append(cpu)
+            wall, _, cpu = elapsed([sys.executable, "-c", "import typer, rich, numpy"], os.environ.copy())
+            floor.append(wall)
+            floor_cpu.append(cpu)
     press = statistics.median(presses)
     print(f"first press (fills the cache, imports timm)  {first:6.3f} s")
     print(f"each later press, median of {runs}            {press:6.3f} s   ({len(words.split())} names offered)")
     base = statistics.median(floor)
     print(f"import typer, rich, numpy, median            {base:6.3f} s   (a press is {press / base:.2f}x this)")
+    print(f"CPU time: a press {statistics.median(press_cpu):.3f} s, the imports {statistics.median(floor_cpu):.3f} s")
     print(f"goal < {GOAL_S} s a press: {'OK' if press < GOAL_S else 'OVER GOAL'}")
 
 

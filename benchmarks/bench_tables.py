@@ -61,7 +61,7 @@ def main() -> None:
         print(f"  {name:8} {wall:7.3f} s wall ({wall * per:.3f} s per 10,000 rows)   {cpu:7.3f} s CPU")
     table, json = statistics.median(walls["--table"]), statistics.median(walls["--json"])
     table_cpu = statistics.median(cpus["--table"])
-    verdict = "OK" if min(table, table_cpu) * per <= GOAL_S_PER_10K else "OVER GOAL"
+    verdict = "OK" if table * per <= GOAL_S_PER_10K else "OVER GOAL"  # wall clock: what the user waits
     print(f"  table / json: {table / json:.2f}x wall, {table_cpu / statistics.median(cpus['--json']):.2f}x CPU")
     print(f"  goal <= {GOAL_S_PER_10K} s per 10,000 rows: {verdict}")
 
