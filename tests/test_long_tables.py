@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
 from logitcli.output.grid import RICH_ROWS, Column, Grid, LongTable, column_widths, grid_table, rich_table
+from logitcli.output.render import format_number, format_numbers
 
 WORDS = st.text(alphabet="abc xyz#()_-日本", min_size=1, max_size=24).filter(str.strip)
 NUMBERS = st.tuples(st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from(["", " ", "*"])).map(
@@ -93,3 +95,19 @@ def test_a_long_tables_header_stays_bold_on_a_terminal() -> None:
     console.print(LongTable(grid, (4, 5)))
     header = next(line for line in stream.getvalue().splitlines() if "name" in line)
     assert "\x1b[1m" in header
+
+
+@settings(max_examples=80)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from([0.0, -0.0, 4.9999e-5, -5e-5, 1e9, -1e9 + 1, 0.5, -0.00004]),
+        ),
+        max_size=20,
+    ),
+    st.integers(0, 17),
+)
+def test_a_column_formatted_at_once_reads_as_each_number_alone(values: list[float], precision: int) -> None:
+    array = np.array(values, dtype=np.float64)
+    assert format_numbers(array, precision) == [format_number(v, precision) for v in array]
