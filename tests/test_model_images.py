@@ -45,7 +45,7 @@ def test_every_mode_decodes_to_rgb(tmp_path, mode: str) -> None:
 
     image = Image.open(SAMPLE_DATA / "chelsea.png").convert("RGB").resize((40, 30))
     if mode == "I;16":
-        image = Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 256)
+        image = Image.fromarray(np.asarray(image.convert("L"), dtype=np.uint16) * 257)  # 8 -> 16 bits exactly
     else:
         image = image.convert(mode)
     path = tmp_path / f"x.{'tif' if mode == 'CMYK' else 'png'}"

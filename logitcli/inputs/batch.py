@@ -27,8 +27,9 @@ class Layout:
     class_axis: int = 1
 
     def __post_init__(self) -> None:
-        if not self.shape:
-            raise ValueError("a layout needs at least one axis")
+        if not self.shape:  # a 0-d input: one value, PyTorch's softmax over dim 0 of a 0-d tensor
+            object.__setattr__(self, "class_axis", 0)
+            return
         if not -len(self.shape) <= self.class_axis < len(self.shape):
             raise ValueError(f"class axis {self.class_axis} is outside shape {self.shape}")
         object.__setattr__(self, "class_axis", self.class_axis % len(self.shape))
@@ -43,11 +44,13 @@ class Layout:
 
     @property
     def n_classes(self) -> int:
-        return self.shape[self.class_axis]
+        return self.shape[self.class_axis] if self.shape else 1
 
     @property
     def positions(self) -> tuple[int, ...]:
         """The shape without the class axis: PyTorch's shape of a per-example result (reduction "none")."""
+        if not self.shape:
+            return ()
         return self.shape[: self.class_axis] + self.shape[self.class_axis + 1 :]
 
     @property
@@ -57,15 +60,19 @@ class Layout:
     @property
     def is_plain(self) -> bool:
         """(N, C) or (C,): rows are examples, nothing to name by position."""
-        return self.ndim == 1 or (self.ndim == 2 and self.class_axis == 1)
+        return self.ndim <= 1 or (self.ndim == 2 and self.class_axis == 1)
 
     def rows(self, array: np.ndarray) -> np.ndarray:
         """An array of this shape as 2-D rows: class axis last, every other axis flattened."""
         array = np.asarray(array)
+        if not self.shape:
+            return array.reshape(1, 1)
         return np.moveaxis(array.reshape(self.shape), self.class_axis, -1).reshape(self.n_rows, self.n_classes)
 
     def per_class(self, values: np.ndarray) -> np.ndarray:
         """2-D rows (one value per class) back to this shape, as PyTorch returns softmax or a loss with "none"."""
+        if not self.shape:
+            return np.asarray(values).reshape(())
         nd = np.asarray(values).reshape(*self.positions, self.n_classes)
         return np.moveaxis(nd, -1, self.class_axis)
 
@@ -77,7 +84,7 @@ class Layout:
         return tuple(int(i) for i in np.unravel_index(row, self.positions)) if self.positions else ()
 
     def with_class_axis(self, class_axis: int) -> Layout:
-        return Layout(self.shape, class_axis)
+        return Layout(self.shape, class_axis) if self.shape else self
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ class Batch:
     extra: dict = field(default_factory=dict)
     upstream: tuple = ()
     layout: Layout = None  # type: ignore[assignment]  # set from the values (and one_example) when not given
+    dtype: str = "float64"  # what a typed input (.npy) held: PyTorch refuses bool where it refuses it
 
     def __post_init__(self) -> None:
         if self.values.ndim != 2:
@@ -114,6 +122,8 @@ class Batch:
     def from_array(cls, array: np.ndarray, class_axis: int = 1, **known: object) -> Batch:
         """Any array as PyTorch takes it: (C,) is one example, else classes on `class_axis` (1 by default)."""
         array = np.asarray(array, dtype=np.float64)
+        if array.ndim == 0:
+            return cls(array.reshape(1, 1), layout=Layout(()), **known)  # type: ignore[arg-type]
         if array.ndim == 1:
             return cls(array[None, :], one_example=True, **known)  # type: ignore[arg-type]
         layout = Layout(array.shape, class_axis)
@@ -144,6 +154,7 @@ class Batch:
             extra=self.extra,
             upstream=self.upstream,
             layout=layout,
+            dtype=self.dtype,
         )
 
     def shaped(self, values: np.ndarray | float) -> np.ndarray | float:

@@ -9,8 +9,10 @@ by the model code (see `logitcli.model`), which is imported only when they appea
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +24,7 @@ from logitcli.inputs import samples
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.classnames import check_class_names
 from logitcli.inputs.files import decode_text, read_text, require_regular_file
+from logitcli.steps.calculation import shape_text
 
 # One rule for numbers wherever they come from (arguments, stdin, files, JSON strings): ASCII digits,
 # an optional exponent, inf and nan; no `1_000`, which Python's float() would accept.
@@ -55,8 +58,14 @@ class Arguments:
     image_paths: list[str] | None = None
 
 
-def classify_arguments(values: list[str], source: Source = "logits") -> Arguments:
-    """Decide whether the arguments are numbers, one JSON value, a data file, or image paths."""
+def classify_arguments(values: list[str], source: Source = "logits", prefer_paths: bool = False) -> Arguments:
+    """Decide whether the arguments are numbers, one JSON value, a data file, or image paths.
+
+    An argument can read both ways: `1e5` is a number and may also name a file. `prefer_paths` (the `logits`
+    command, whose arguments are usually images) takes such arguments as files when every one of them names
+    an existing file; otherwise they are numbers. Either way one note says which reading was used and how to
+    ask for the other.
+    """
     if not values:
         return Arguments()
     if values == ["-"]:
@@ -64,6 +73,12 @@ def classify_arguments(values: list[str], source: Source = "logits") -> Argument
     if len(values) == 1 and values[0].lstrip().startswith(("[", "{")):
         return Arguments(batch=parse_text(values[0], "the argument", source))
     if all(looks_like_numbers(v) for v in values):
+        both = [v for v in values if os.path.exists(v)]
+        if both and prefer_paths and len(both) == len(values):
+            _note_both_readings(both, "the file", f"write `[{', '.join(both)}]` (JSON)")
+            return Arguments(image_paths=list(values))
+        if both:
+            _note_both_readings(both, "the number", f"write the path as `./{both[0]}`")
         numbers = [_parse_number(tok, "the arguments") for v in values for tok in _split_numbers(v)]
         return Arguments(batch=_make_batch([numbers], one_example=True))
     words = [v for v in values if not looks_like_numbers(v) and not _looks_like_path(v)]
@@ -77,6 +92,18 @@ def classify_arguments(values: list[str], source: Source = "logits") -> Argument
     if len(values) == 1 and Path(values[0]).suffix.lower() in DATA_SUFFIXES:
         return Arguments(batch=read_file(values[0], source))
     return Arguments(image_paths=list(values))
+
+
+def _note_both_readings(arguments: list[str], used: str, other: str) -> None:
+    """One note for arguments that read as numbers and name existing files (`1e5`, `2`)."""
+    one = len(arguments) == 1
+    names = ", ".join(shown(a) for a in arguments[:3]) + (", ..." if len(arguments) > 3 else "")
+    if used == "the file":
+        head = f"read as {'the file' if one else 'files'}; to give {'it as a number' if one else 'them as numbers'}"
+    else:
+        head = f"read as {'the number' if one else 'numbers'}; to read {'it as a file' if one else 'them as files'}"
+    what = "reads as a number and also names a file" if one else "read as numbers and also name files"
+    warnings.warn(f"{names} {what} here: {head}, {other}", stacklevel=3)
 
 
 def _looks_like_path(value: str) -> bool:
@@ -301,9 +328,12 @@ def _parse_plain(text: str, where: str) -> Batch:
 
 
 def _depth(data: Any) -> int:
+    """How deep the first elements nest: `[]` is 1, `[[]]` 2 (an empty (1, 0) batch, not one example)."""
     depth = 0
-    while isinstance(data, list) and data:
+    while isinstance(data, list):
         depth += 1
+        if not data:
+            break
         data = data[0]
     return depth
 
@@ -372,15 +402,23 @@ def _flatten(node: list, shape: tuple[int, ...], depth: int, flat: list[float], 
 def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch:
     """Any shape PyTorch takes: (C,) one example, (N, C) a batch, (N, C, d1, ..., dk) classes on axis 1."""
     values = to_array(data, where)
-    if values.ndim == 0 or (one_example and values.ndim == 2 and values.shape[0] == 1):
+    if one_example and values.ndim == 2 and values.shape[0] == 1:
         values = values.reshape(-1)  # numbers typed as arguments, or one line of text: one example, (C,)
     if values.size == 0:
-        raise InputError(f"empty input in {where}: expected at least one number")
-    return Batch.from_array(values)
+        warnings.warn(
+            f"the input in {where} is empty (shape {shape_text(values.shape)}): PyTorch computes on empty "
+            "tensors, so the result is empty too (a mean over no examples is nan, a sum 0)",
+            stacklevel=3,
+        )
+    dtype = data.dtype.name if isinstance(data, np.ndarray) else "float64"
+    return Batch.from_array(values, dtype=dtype)  # a 0-d .npy stays 0-d, as PyTorch's result would
 
 
-def resolve_batch(values: list[str], file: str | None, source: Source = "logits") -> Arguments:
-    """The one entry point: arguments win, then --file, then stdin. `sample:NAME` names a bundled file."""
+def resolve_batch(
+    values: list[str], file: str | None, source: Source = "logits", prefer_paths: bool = False
+) -> Arguments:
+    """The one entry point: arguments win, then --file, then stdin (`prefer_paths`: see classify_arguments).
+    `sample:NAME` names a file that ships with logitcli."""
     values = [samples.resolve(value) for value in values]
     file = None if file is None else samples.resolve(file)
     if values and file is not None:
@@ -388,5 +426,5 @@ def resolve_batch(values: list[str], file: str | None, source: Source = "logits"
     if file is not None:
         return Arguments(batch=read_file(file, source))
     if values:
-        return classify_arguments(values, source)
+        return classify_arguments(values, source, prefer_paths)
     return Arguments(batch=read_stdin(source))

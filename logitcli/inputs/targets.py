@@ -23,6 +23,7 @@ from logitcli.inputs import samples
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.files import read_text, require_regular_file
 from logitcli.inputs.read import load_json, looks_like_numbers, read_file, to_array
+from logitcli.inputs.torchrules import refuse_bool_targets
 from logitcli.steps.calculation import shape_text
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -50,11 +51,13 @@ def parse_class_targets(
     `note: ...`), instead of an error.
     """
     text = samples.resolve(text)
-    if _names_a_file(text) and Path(text).suffix.lower() == ".npy":
+    names_a_file = _reads_as_file(text)
+    if names_a_file and Path(text).suffix.lower() == ".npy":
         array = _load_npy(Path(text))  # label maps for K-dim input: indices (integers) or probabilities (floats)
+        refuse_bool_targets(array.dtype.name, f"--targets {text}")
         floats = array.dtype.kind == "f"
         return _as_class_targets(array.astype(np.float64), batch, allow_soft, ignore_index, floats=floats)
-    if _names_a_file(text):
+    if names_a_file:
         return _from_file(Path(text), batch, allow_soft, ignore_index)
     return _class_targets_from_text(text, batch, allow_soft, ignore_index)
 
@@ -81,6 +84,19 @@ def _written_as_floats(text: str) -> bool:
 def _names_a_file(text: str) -> bool:
     """A path with a suffix that exists (a named pipe too: it is refused, never read)."""
     return not text.lstrip().startswith(("[", "{")) and bool(Path(text).suffix) and os.path.exists(text)
+
+
+def _reads_as_file(text: str) -> bool:
+    """`_names_a_file`, with one note when the text also reads as numbers (`--targets 1.5` beside a file `1.5`)."""
+    if not _names_a_file(text):
+        return False
+    if looks_like_numbers(text):
+        warnings.warn(
+            f"--targets {shown(text)} reads as numbers and also names a file here: read as the file; "
+            f"to give numbers, write `[{text}]` (JSON)",
+            stacklevel=3,
+        )
+    return True
 
 
 def _class_targets_from_text(text: str, batch: Batch, allow_soft: bool, ignore_index: int | None) -> np.ndarray:
@@ -206,9 +222,10 @@ def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
     shape of the input, as PyTorch requires.
     """
     text = samples.resolve(text)
-    if _names_a_file(text):
+    if _reads_as_file(text):
         require_regular_file(text, f"--targets {text}")
         given = read_file(text)
+        refuse_bool_targets(given.dtype, f"--targets {text}")
         array, flat = given.original(), given.one_example
     else:
         tokens = _tokens(text)

@@ -4,7 +4,7 @@ A missing, broken or non-image file never stops a batch: it becomes `(path, reas
 other images go on. Order is the order given; a folder's files are sorted. Only regular files are
 opened (a named pipe would block the batch forever), each real file runs once however many
 paths (symlinks, loops, repeats) lead to it, and only formats Pillow decodes in-process are read
-(never EPS, which Pillow hands to Ghostscript).
+(never EPS, which Pillow hands to Ghostscript). Decoding itself is `logitcli.model.decode`.
 """
 
 from __future__ import annotations
@@ -17,18 +17,15 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from logitcli.inputs.files import not_regular_reason
+from logitcli.model.decode import ImageError, decode_image
+
+__all__ = ["ImageError", "decode_image", "expand_image_arguments", "expand_pattern", "natural_key"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm", ".jfif"}
 )
-#: Pillow formats that decode in this process (JPEG includes the MPO files many cameras write).
-IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "PPM", "TGA", "ICO")
-#: A thin image is resized on its short side, so its long side grows with the ratio: a 64000x1 PNG
-#: of 266 bytes would need gigabytes. Classifier inputs are nowhere near 100:1 (panoramas are ~10:1).
-MAX_ASPECT_RATIO = 100
 #: A pattern that reaches more paths than this walks a symlink loop (or the wrong folder).
 MAX_PATTERN_PATHS = 100_000
 Failure = tuple[str, str]
@@ -46,8 +43,9 @@ def expand_image_arguments(arguments: list[str]) -> tuple[list[str], list[Failur
     failures: list[Failure] = []
     for argument in arguments:
         if os.path.isdir(argument):
-            found = _images_in_folder(argument)
-            if not found:
+            found, unreadable = _images_in_folder(argument)
+            failures.extend((folder, f"cannot read this folder ({why})") for folder, why in unreadable)
+            if not found and not unreadable:
                 failures.append((argument, "no image files in this folder"))
             candidates.extend(found)
         elif os.path.exists(argument):
@@ -60,7 +58,12 @@ def expand_image_arguments(arguments: list[str]) -> tuple[list[str], list[Failur
             if not matches:
                 failures.append((argument, "no files match this pattern"))
             for match in sorted(matches, key=natural_key):
-                candidates.extend(_images_in_folder(match) if os.path.isdir(match) else [match])
+                if os.path.isdir(match):
+                    found, unreadable = _images_in_folder(match)
+                    failures.extend((folder, f"cannot read this folder ({why})") for folder, why in unreadable)
+                    candidates.extend(found)
+                else:
+                    candidates.append(match)
         else:
             failures.append((argument, "no such file or folder"))
     paths = []
@@ -136,15 +139,24 @@ def _folders_once(top: str) -> Iterator[str]:
         )
 
 
-def _images_in_folder(folder: str) -> list[str]:
-    """Files with an image suffix under `folder`, sorted; symlinked folders are not followed."""
-    found = []
-    for root, dirs, files in os.walk(folder):
+def _images_in_folder(folder: str) -> tuple[list[str], list[Failure]]:
+    """Files with an image suffix under `folder`, sorted; symlinked folders are not followed.
+
+    Also the folders (the top one or any below) that could not be listed, with why: `chmod 000 photos` is
+    "cannot read this folder (Permission denied)", not "no image files".
+    """
+    found: list[str] = []
+    unreadable: list[Failure] = []
+
+    def note(error: OSError) -> None:
+        unreadable.append((str(error.filename or folder), error.strerror or type(error).__name__))
+
+    for root, dirs, files in os.walk(folder, onerror=note):
         dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=natural_key)
         for filename in sorted(files, key=natural_key):
             if not filename.startswith(".") and Path(filename).suffix.lower() in IMAGE_SUFFIXES:
                 found.append(os.path.join(root, filename))
-    return found
+    return found, unreadable
 
 
 def _each_file_once(paths: list[str]) -> list[str]:
@@ -178,73 +190,3 @@ def _each_file_once(paths: list[str]) -> list[str]:
 def natural_key(name: str) -> tuple[list[str | int], str]:
     """Sort `c2` before `c10`, as a person counts: digit runs compare as numbers (ties keep plain order)."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)], name
-
-
-def decode_image(path: str) -> Any:
-    """Open `path` as an RGB PIL image: EXIF rotation applied, transparency laid on white.
-
-    Raises `ImageError` with a one-line reason for anything that is not a readable image: not a
-    regular file, not one of IMAGE_FORMATS, too thin to resize within a bounded memory, or broken.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    reason = not_regular_reason(path)
-    if reason is not None:
-        raise ImageError(reason)
-    try:
-        with Image.open(path, formats=IMAGE_FORMATS) as opened:
-            check_image_size(*opened.size)
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-    except FileNotFoundError:
-        raise ImageError("no such file") from None
-    except IsADirectoryError:
-        raise ImageError("is a folder") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"not an image in a format logitcli reads ({', '.join(_SHOWN_FORMATS)})") from None
-    except ImageError:
-        raise
-    except Image.DecompressionBombError:
-        raise ImageError("image too large (Pillow's decompression-bomb limit)") from None
-    except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data
-        raise ImageError(f"cannot decode: {error}") from None
-    except Exception as error:  # a decoder's own surprise (EOFError, struct.error...) is still one bad file
-        raise ImageError(f"cannot decode: {type(error).__name__}: {error}") from None
-    return to_rgb(image)
-
-
-_SHOWN_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WebP", "PPM", "TGA", "ICO")
-
-
-def check_image_size(width: int, height: int) -> None:
-    """Refuse, from the header alone, an image whose resize would need unbounded memory."""
-    if width < 1 or height < 1:
-        raise ImageError(f"an image of {width}x{height} pixels has nothing to classify")
-    ratio = max(width, height) / min(width, height)
-    if ratio > MAX_ASPECT_RATIO:
-        raise ImageError(
-            f"{width}x{height} pixels is too thin to classify (aspect ratio {ratio:,.0f}:1, at most "
-            f"{MAX_ASPECT_RATIO}:1): resizing it would take unbounded memory; crop it first"
-        )
-
-
-def to_rgb(image: Any) -> Any:
-    """Grey, palette, CMYK and 16-bit images to RGB; alpha (or palette transparency) onto white."""
-    from PIL import Image
-
-    if image.mode == "RGB":
-        return image
-    if image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        image = image.point(lambda v: v / 256).convert("L")  # 16-bit grey: keep the top 8 bits
-    return image.convert("RGB")
-
-
-class ImageError(Exception):
-    """A file that cannot be used as an image; `str()` is the reason shown beside its path."""

@@ -21,8 +21,9 @@ import numpy as np
 from logitcli.errors import InputError, shown
 from logitcli.inputs.batch import Batch
 from logitcli.model.classes import resolve_classes
+from logitcli.model.decode import DecodeBudget, ImageError, decode_image
 from logitcli.model.deps import torch_and_timm
-from logitcli.model.images import Failure, ImageError, decode_image, expand_image_arguments
+from logitcli.model.images import Failure, expand_image_arguments
 from logitcli.model.options import DEVICES, ModelOptions
 from logitcli.model.weights import LoadedModel, load_model
 
@@ -68,14 +69,18 @@ def run_images(
     classes = resolve_classes(loaded.num_classes, options.classes, options.classes_file, loaded.label_names)
     prepare, to_tensor = split_transform(timm.data.create_transform(**loaded.data_config, is_training=False))
     batch_size = options.batch_size or (CPU_BATCH_SIZE if device.type == "cpu" else GPU_BATCH_SIZE)
+    min_side, budget = resize_side(prepare), DecodeBudget()
 
     def load(path: str) -> Any:
+        """One image's pixels after the PIL part of the transform, or its ImageError (never an exception)."""
         try:
-            return np.asarray(prepare(decode_image(path)), dtype=np.uint8)
+            return np.asarray(prepare(decode_image(path, min_side, budget)), dtype=np.uint8)
         except ImageError as error:
             return ImageError(str(error))
         except OSError as error:  # permission denied and the like
             return ImageError(error.strerror or str(error))
+        except Exception as error:  # one image's surprise is that image's error; the others keep their rows
+            return ImageError(f"cannot convert it for the model ({type(error).__name__}: {error})")
 
     def run(pixels: list[np.ndarray]) -> np.ndarray:
         return forward(model, to_tensor(np.stack(pixels)).to(device, memory_format=torch.channels_last))
@@ -187,6 +192,18 @@ def split_transform(transform: Any) -> tuple[Callable[[Any], Any], Callable[[np.
         return x.sub_(mean).div_(std)
 
     return pil_part, to_tensor
+
+
+def resize_side(pil_part: Any) -> int | None:
+    """The short side the transform's Resize makes (256 for timm's 224 crop at 0.875): what decoding may keep.
+
+    Without a Resize (a transform that only crops) nothing may be reduced: None.
+    """
+    for step in getattr(pil_part, "transforms", [pil_part]):
+        size = getattr(step, "size", None)
+        if "Resize" in type(step).__name__ and size is not None:
+            return int(max(size) if isinstance(size, list | tuple) else size)
+    return None
 
 
 def forward(model: Any, x: Any) -> np.ndarray:

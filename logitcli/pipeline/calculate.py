@@ -17,6 +17,7 @@ import numpy as np
 from logitcli import steps
 from logitcli.errors import InputError, RunError
 from logitcli.inputs.batch import Batch
+from logitcli.inputs.torchrules import refuse_what_pytorch_refuses
 from logitcli.steps.diagnosis import diagnose, upstream_notes
 
 if TYPE_CHECKING:
@@ -109,7 +110,11 @@ def diagnosed(calc: steps.Calculation, batch: Batch) -> steps.Calculation:
 def checked(
     enabled: bool, calc: steps.Calculation, batch: Batch, targets: np.ndarray | None = None, **options: object
 ) -> steps.Calculation:
-    """The diagnosis of any NaN or infinity, and with --check the same call through torch.nn.functional."""
+    """The diagnosis of any NaN or infinity, and with --check the same call through torch.nn.functional.
+
+    First, what PyTorch refuses about the input's dtype or shape for this call (bool logits, 0-d class losses).
+    """
+    refuse_what_pytorch_refuses(batch, calc.command)
     calc = diagnosed(calc, batch)
     if not enabled:
         return calc

@@ -150,12 +150,12 @@ def logits(values: list[str] | None, file: str | None, *, out: Output, model: Mo
     if out.mode == "jsonl" and values and model.random_input is None:
         _stream_logits(values, file, model, out)
         return
-    emit_logits(load_batch(values, file, model, out), out)
+    emit_logits(load_batch(values, file, model, out, prefer_paths=True), out)
 
 
 def _stream_logits(values: list[str], file: str | None, model_args: ModelArgs, out: Output) -> None:
     """--jsonl on images: one line per image as soon as it is computed."""
-    arguments = resolve_batch(values, file)
+    arguments = resolve_batch(values, file, prefer_paths=True)
     if arguments.image_paths is None:
         assert arguments.batch is not None
         emit_logits(with_classes(arguments.batch, model_args), out)

@@ -41,16 +41,24 @@ class ModelArgs:
 
 
 def load_batch(
-    values: list[str] | None, file: str | None, model: ModelArgs, out: Output, source: Source = "logits"
+    values: list[str] | None,
+    file: str | None,
+    model: ModelArgs,
+    out: Output,
+    source: Source = "logits",
+    prefer_paths: bool = False,
 ) -> Batch:
-    """Numbers, JSON, files or stdin straight to a Batch; images and --random-input through the model."""
+    """Numbers, JSON, files or stdin straight to a Batch; images and --random-input through the model.
+
+    `prefer_paths` (the `logits` command): arguments that read as numbers and all name existing files are files.
+    """
     if model.random_input is not None:
         if values or file:
             raise InputError("--random-input makes its own input: give no values or files with it")
         from logitcli.model import run_random_input
 
         return finish_model_run(run_random_input(model.random_input, model_options(model)), out)
-    arguments = resolve_batch(values or [], file, source)
+    arguments = resolve_batch(values or [], file, source, prefer_paths)
     if arguments.image_paths is not None:
         from logitcli.model import run_images
 

@@ -165,12 +165,17 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def reduce_loss(per_example: np.ndarray, reduction: str, denominator: float) -> tuple[np.ndarray | float, Step | None]:
-    """Apply PyTorch's reduction; the mean divides by `denominator` (PyTorch's, not always N)."""
+def reduce_loss(
+    per_example: np.ndarray, reduction: str, denominator: float, total: float | None = None
+) -> tuple[np.ndarray | float, Step | None]:
+    """Apply PyTorch's reduction; the mean divides by `denominator` (PyTorch's, not always N).
+
+    `total` is the sum when the caller added in PyTorch's order (see steps.summation); else numpy's sum.
+    """
     if reduction == "none":
         return per_example, None
     with quiet():  # inf + (-inf) = nan and an overflowing sum are answers here, not warnings
-        total = float(per_example.sum())
+        total = float(per_example.sum()) if total is None else total
     if reduction == "sum":
         return total, Step("sum", "sum", np.float64(total), "Σ loss")
     with quiet():

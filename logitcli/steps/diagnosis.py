@@ -312,9 +312,37 @@ def _reduction_cause(calc: Calculation, step: Step, kind: Kind) -> tuple[str, di
     if step.name == "mean" and denominator is not None and math.isinf(float(denominator)):
         what = str(calc.details.get("denominator_is", "the denominator"))
         return "mean_inf_denominator", {"value": value, "what": what}
+    terms = next((s.values for s in calc.steps if s.name == "loss"), None)
+    if terms is not None and _order_decided(np.asarray(terms, dtype=np.float64)):
+        return "sum_order", {"value": value, "order": _order_words(calc)}
     if kind == "nan":
         return "nan_inf_minus_inf", {"detail": "a sum holding both +inf and -inf"}
     return "sum_overflow", {"value": value}
+
+
+def _order_decided(terms: np.ndarray) -> bool:
+    """Every term finite and their exact sum within float64's range: only the order of addition overflowed."""
+    if not terms.size or not np.isfinite(terms).all():
+        return False
+    try:
+        return math.isfinite(math.fsum(terms.reshape(-1).tolist()))
+    except OverflowError:  # the exact sum itself is beyond float64
+        return False
+
+
+def _order_words(calc: Calculation) -> str:
+    """Whether logitcli added these terms in PyTorch's order (nll_loss's cascade) or not (torch.sum's)."""
+    pytorch_order = calc.command == "nll" or (
+        calc.command == "xent"
+        and calc.details.get("targets") == "class indices"
+        and not calc.details.get("label_smoothing")
+    )
+    if pytorch_order:
+        return "logitcli adds these terms in PyTorch's order (the cascade of ATen's nll_loss), so PyTorch gets the same"
+    return (
+        "PyTorch adds these with torch.sum's vectorised order, which logitcli does not copy, so PyTorch may get "
+        "another answer here (see the README, Sums near float64's maximum)"
+    )
 
 
 def _why_nothing_counts(calc: Calculation) -> str:
@@ -383,6 +411,11 @@ TEXTS: dict[str, str] = {
         "'{step}' overflowed to inf at {where}: exp({argument}) is more than float64 holds (about "
         + FLOAT64_MAX
         + ", that is exp(709.78))."
+    ),
+    "sum_order": (
+        "'{step}' is {value} though every loss term is finite: a partial sum went beyond float64's range (about "
+        + FLOAT64_MAX
+        + "), and the order of addition decided that; {order}."
     ),
     "sum_overflow": "'{step}' overflowed to {value} at {where}: the sum is beyond float64's range (about "
     + FLOAT64_MAX

@@ -15,6 +15,12 @@ from logitcli.steps.calculation import (
     reduce_loss,
 )
 from logitcli.steps.gradient import Gradient, grad_step, zero_denominator_notes
+from logitcli.steps.summation import nll_cascade_sum
+
+
+def nll_denominator(w_target: np.ndarray, kept: np.ndarray, weighted: bool) -> float:
+    """The mean's denominator as ATen's nll_loss has it: the kept count, or the kept weights added in its order."""
+    return nll_cascade_sum(w_target, kept) if weighted else float(np.count_nonzero(kept))
 
 
 def looks_like_probabilities(values: np.ndarray) -> bool:
@@ -44,8 +50,7 @@ def nll(
     with quiet():
         loss = -w_target * picked
     loss = np.where(kept, loss, 0.0)
-    with quiet():
-        denominator = float(w_target.sum())
+    denominator = nll_denominator(w_target, kept, weight is not None)
     steps = [
         Step("input", "log p", x, "log-probabilities"),
         Step("target", "target", targets.astype(np.float64), "class index"),
@@ -54,7 +59,8 @@ def nll(
     if weight is not None or not kept.all():
         steps.append(Step("weight", "w[target]", w_target, "weight[target_n] (0 if ignored)"))
     steps.append(Step("loss", "loss", loss, "-w[target] · x[target]"))
-    result, reduced = reduce_loss(loss, reduction, denominator)
+    total = nll_cascade_sum(loss, kept) if reduction != "none" else None
+    result, reduced = reduce_loss(loss, reduction, denominator, total)
     if reduced is not None:
         steps.append(reduced)
     notes: list[Note] = []
@@ -106,7 +112,7 @@ def nll_grad(
     safe = np.where(kept, targets, 0)
     w = np.ones(c) if weight is None else np.asarray(weight, dtype=np.float64)
     w_target = np.where(kept, w[safe], 0.0)
-    denominator = float(w_target.sum())
+    denominator = nll_denominator(w_target, kept, weight is not None)
     numerator = "-w[target]" if weight is not None else "-1"
     with quiet():
         if reduction == "mean":

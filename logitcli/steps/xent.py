@@ -15,7 +15,9 @@ from logitcli.steps.calculation import (
     reduce_loss,
 )
 from logitcli.steps.gradient import Gradient, grad_step, log_softmax_backward, zero_denominator_notes
+from logitcli.steps.nll import nll_denominator
 from logitcli.steps.softmax import log_softmax_rows, softmax_rows
+from logitcli.steps.summation import nll_cascade_sum
 
 
 def cross_entropy(
@@ -86,8 +88,8 @@ def cross_entropy(
     if w is not None or not kept.all():
         steps.append(Step("weight", "w[target]", w_target, "weight[target_n] (0 if ignored)"))
     steps.append(Step("nll", "nll", nll_term, "-w[target] · log p[target]"))
-    with quiet():
-        denominator = float(w_target.sum())
+    denominator = nll_denominator(w_target, kept, w is not None)
+    nll_total = nll_cascade_sum(nll_term, kept) if reduction != "none" else None
     if smoothing > 0.0:
         eps = smoothing
         with quiet():
@@ -95,12 +97,12 @@ def cross_entropy(
             loss = (1.0 - eps) * nll_term + smooth * (eps / c)
         steps.append(Step("smooth", "-Σ w·log p", smooth, "-Σ_c w_c · log p_c (the uniform part)"))
         steps.append(Step("loss", "loss", loss, f"(1 - {eps:g}) · nll + {eps:g}/{c} · smooth"))
-        reduced = _smoothed_reduction(nll_term, smooth, eps, c, reduction, denominator)
+        reduced = _smoothed_reduction(nll_total, smooth, eps, c, reduction, denominator)
         result: np.ndarray | float = loss if reduced is None else float(reduced.values)
     else:
         loss = nll_term
         steps.append(Step("loss", "loss", loss, "nll"))
-        result, reduced = reduce_loss(loss, reduction, denominator)
+        result, reduced = reduce_loss(loss, reduction, denominator, nll_total)
     if reduced is not None:
         steps.append(reduced)
     details = {
@@ -116,7 +118,7 @@ def cross_entropy(
 
 
 def _smoothed_reduction(
-    nll_term: np.ndarray, smooth: np.ndarray, eps: float, c: int, reduction: str, denominator: float
+    nll_total: float | None, smooth: np.ndarray, eps: float, c: int, reduction: str, denominator: float
 ) -> Step | None:
     """PyTorch reduces the nll part and the uniform part apart, then mixes them: (1 - ε)·mean(nll) + ε/C·mean(smooth).
 
@@ -126,7 +128,7 @@ def _smoothed_reduction(
     if reduction == "none":
         return None
     with quiet():
-        nll_total, smooth_total = np.float64(nll_term.sum()), np.float64(smooth.sum())
+        nll_total, smooth_total = np.float64(nll_total), np.float64(smooth.sum())  # nll: PyTorch's order
         if reduction == "sum":
             value = (1.0 - eps) * nll_total + smooth_total * (eps / c)
             return Step("sum", "sum", np.float64(value), f"(1 - {eps:g}) · Σ nll + {eps:g}/{c} · Σ smooth")
@@ -266,7 +268,7 @@ def _class_upstream(
     one_hot = np.zeros((n, c))
     one_hot[rows[kept], safe[kept]] = 1.0
     w_target = np.where(kept, w_all[safe], 0.0)
-    denominator = float(w_target.sum())
+    denominator = nll_denominator(w_target, kept, weighted)
     upstream = np.zeros((n, c))
     g = 1.0 - label_smoothing if label_smoothing > 0.0 else 1.0
     with quiet():
