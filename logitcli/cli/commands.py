@@ -298,11 +298,12 @@ def _register_only(name: str | None) -> None:
 
 
 def _exit_now(code: int) -> None:
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # the boundary already said what failed
-        pass
+    for stream in (sys.stdout, sys.stderr):  # None when the process started without that descriptor (`>&-`)
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # the boundary already said what failed
+            pass
     os._exit(code)
 
 
