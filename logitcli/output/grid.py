@@ -6,6 +6,9 @@ bars; without the secondary columns (the naive forms a `Step` marks `secondary`)
 space between columns and no edges; turned (the columns become rows); and last one small block per row. No
 column is ever narrower than its longest number or word of text, so rich never has to cut one. `fit` returns
 what it left out so the caller can say so in one line, in its own words.
+
+The chosen layout is drawn by `LongTable`: rich's Table for a screenful on a terminal, else the same lines
+written from plain strings, so that a table of 10,000 rows into a file takes well under a second.
 """
 
 from __future__ import annotations
