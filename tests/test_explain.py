@@ -274,7 +274,8 @@ def test_both_languages_have_the_same_keys_and_placeholders() -> None:
     for section in en:
         assert en[section].keys() == ja[section].keys(), section
         for key in en[section]:
-            assert _fields(en[section][key]) == _fields(ja[section][key]), (section, key)
+            if section != "errors":  # English errors are patterns: tests/test_lang.py checks their groups
+                assert _fields(en[section][key]) == _fields(ja[section][key]), (section, key)
 
 
 def test_japanese_has_every_table_word_with_its_placeholders() -> None:

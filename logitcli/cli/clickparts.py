@@ -112,7 +112,7 @@ class LogitcliGroup(typer.core.TyperGroup):
         if code != 2:  # a refused input is one line: what was noticed on the way no longer matters
             _say_all(notes)
         if message is not None:
-            _fail(message, code)
+            _fail(message, code, argv)
         if not standalone_mode and code in (None, 0):
             return code
         _flush_quietly()
@@ -272,7 +272,23 @@ def _flush_quietly() -> None:
         sys.stdout.flush()
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int, argv: list[str] | None = None) -> None:
     _flush_quietly()
-    _say(f"Error: {one_line(message)}")
+    _say(_in_language(one_line(message), sys.argv[1:] if argv is None else argv))
     sys.exit(code)
+
+
+def _in_language(line: str, argv: list[str]) -> str:
+    """`Error: ...` in the language the command line asks for (`--lang`, else the locale), where it is known."""
+    from logitcli.output.lang import lang_in, say_error, texts
+
+    try:
+        lang = lang_in(argv)
+        if lang == "en":
+            return f"Error: {line}"
+        prefix = texts(lang).get("table", {}).get("error_prefix", "Error: ")
+        said = f"{prefix}{say_error(line, lang)}"
+        said.encode(getattr(sys.stderr, "encoding", None) or "utf-8")  # an ASCII terminal gets the English line
+        return said
+    except Exception:  # noqa: BLE001 - the error line itself must never fail: say it in English
+        return f"Error: {line}"

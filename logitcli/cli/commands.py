@@ -172,7 +172,7 @@ def bce(
     reduction: opt.Reduction = "mean",
     probs: Annotated[
         bool,
-        typer.Option("--probs", help="Input is probabilities: F.binary_cross_entropy."),
+        typer.Option("--probs", help="Input is p: F.binary_cross_entropy."),
     ] = False,
     grad: opt.Grad = False,
     lr: opt.LearningRate = None,
@@ -219,15 +219,6 @@ def explain(
             autocompletion=opt.choices(opt.SECTION_CHOICES),
         ),
     ] = None,
-    lang: Annotated[
-        str | None,
-        typer.Option(
-            "--lang",
-            metavar="en|ja",
-            help="Language (default: from the locale).",
-            autocompletion=opt.choices(opt.LANGS),
-        ),
-    ] = None,
     pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
     json_: opt.TourJson = False,
     *,
@@ -242,7 +233,6 @@ def explain(
         file,
         targets=targets,
         section=section,
-        lang=lang,
         pager=pager,
         json_=json_,
         out=out,
@@ -254,9 +244,10 @@ def explain(
 def models(
     pattern: Annotated[str, typer.Argument(help="A wildcard pattern, e.g. 'resnet*' or '*lite*'.")] = "*",
     json_: Annotated[bool, typer.Option("--json", help="One JSON object: {command, pattern, result}.")] = False,
+    lang: opt.Lang = None,
 ) -> None:
     """timm's registry, filtered by a pattern."""
-    flows.models(pattern, json_=json_)
+    flows.models(pattern, json_=json_, lang=lang)
 
 
 def main() -> None:

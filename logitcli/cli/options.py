@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import sys
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -19,7 +20,9 @@ import typer
 
 from logitcli.cli.completion import complete_model
 from logitcli.cli.helptext import OUTPUT_RULES
-from logitcli.output.emit import Output, parse_rows
+from logitcli.errors import InputError
+from logitcli.output.emit import Output, parse_rows, stdout_can_show
+from logitcli.output.lang import check_lang
 from logitcli.pipeline.read import ModelArgs
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
@@ -105,6 +108,17 @@ Wide = Annotated[
 Save = Annotated[
     str | None,
     typer.Option("--save", metavar="FILE", help="Also save the tables: .html .svg .txt", rich_help_panel=OUTPUT),
+]
+Lang = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        metavar="en|ja",
+        help="Language of the text (default: LANGUAGE/LANG).",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+        autocompletion=choices(LANGS),
+    ),
 ]
 AsTable = Annotated[bool, typer.Option("--table", help="Tables, even when piped.", rich_help_panel=OUTPUT)]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON document (default when piped).", rich_help_panel=OUTPUT)]
@@ -225,7 +239,7 @@ Grad = Annotated[
 ]
 LearningRate = Annotated[
     float | None,
-    typer.Option("--lr", metavar="LR", help="With --grad: one step, x - LR·grad.", show_default=False),
+    typer.Option("--lr", metavar="LR", help="With --grad: a step x - LR·grad.", show_default=False),
 ]
 
 
@@ -235,6 +249,7 @@ _FORMATS: dict[str, tuple[Any, Any]] = {
     "rows": (Rows, None),
     "wide": (Wide, False),
     "save": (Save, None),
+    "lang": (Lang, None),
     "table": (AsTable, False),
     "json_": (AsJson, False),
     "jsonl": (AsJsonl, False),
@@ -282,7 +297,7 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
     options in its help; the others accept them quietly and point there. The decorated command declares
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
-    tour_formats = ("precision", "top_k", "rows", "wide", "save")
+    tour_formats = ("precision", "top_k", "rows", "wide", "save", "lang")
     formats = {k: (in_panel(*_FORMATS[k][:1], TOUR_OUTPUT), _FORMATS[k][1]) for k in tour_formats}
     formats = formats if output == "tour" else _FORMATS
     model_options = {
@@ -313,7 +328,13 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
                 save=options["save"],
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
+                lang=check_lang(options["lang"]),
             )
+            if out.lang == "ja" and out.mode == "table" and not stdout_can_show("日本語"):
+                raise InputError(
+                    f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "
+                    "set PYTHONIOENCODING=utf-8, or use --lang en"
+                )
             model = ModelArgs(**{name: options[name] for name in _MODEL})
             return command(**kwargs, out=out, model=model)
 

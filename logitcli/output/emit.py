@@ -8,12 +8,13 @@ the terminal shows them, to an .html, .svg or .txt file.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TextIO
 
 import typer
 
@@ -77,6 +78,7 @@ class Output:
     rows: int | None | Literal["auto"] = "auto"
     wide: bool = False
     save: str | None = None
+    lang: str = "en"
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -100,13 +102,19 @@ class Output:
         return sys.stderr.isatty()
 
     def console(self, file: io.StringIO | None = None) -> Console:
-        """rich's console, imported only when tables are printed (JSON output never needs it)."""
+        """rich's console, imported only when tables are printed (JSON output never needs it).
+
+        Piped tables reach a file or another program: rich pads every table line to the table's width, and
+        no line there ends in spaces (`TrimmedLines`); a terminal shows them as rich writes them."""
         from rich.console import Console
 
+        if file is None and not sys.stdout.isatty():
+            file = TrimmedLines(sys.stdout)  # type: ignore[assignment]
         return Console(highlight=False, width=WIDE if self.wide else None, record=bool(self.save), file=file)
 
     def view(self, console: Console, labels: dict[str, str] | None = None) -> View:
         """Width and rows for this console: a terminal's height bounds the rows unless --rows says otherwise."""
+        from logitcli.output.lang import labels as words
         from logitcli.output.render import BATCH_CLASS_TABLES, View
 
         rows = self.rows
@@ -122,7 +130,8 @@ class Output:
             rows=rows,  # type: ignore[arg-type]
             rows_from_screen=from_screen,
             class_tables=class_tables,  # type: ignore[arg-type]
-            labels=labels or {},
+            labels={**words(self.lang), **(labels or {})},
+            lang=self.lang,
         )
 
     def show_tables(self, make_parts: Callable[[View], list[RenderableType]]) -> None:
@@ -149,11 +158,15 @@ class Output:
             console.width = max([cell_len(line.rstrip()) for line in lines] + [20])
         try:
             if suffix == ".svg":
-                console.save_svg(self.save, title="logitcli")
+                from logitcli.output.export import svg_in_cells
+
+                Path(self.save).write_text(svg_in_cells(console.export_svg(title="logitcli")), encoding="utf-8")
             elif suffix in (".html", ".htm"):
-                console.save_html(self.save)
+                from logitcli.output.export import html_in_cells
+
+                Path(self.save).write_text(html_in_cells(console.export_html()), encoding="utf-8")
             else:
-                console.save_text(self.save)
+                Path(self.save).write_text(trimmed(console.export_text()), encoding="utf-8")
         except OSError as error:
             raise RunError(f"cannot write {self.save}: {error.strerror or error}") from None
 
@@ -170,6 +183,45 @@ def _fits_by_itself(part: object) -> bool:
     from logitcli.output.grid import LongTable
 
     return isinstance(part, LongTable)
+
+
+_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+def trimmed(text: str) -> str:
+    """`text` without spaces at the ends of its lines (colour codes after them stay)."""
+    return _TRAILING.sub(r"\1", text)
+
+
+class TrimmedLines(io.TextIOBase):
+    """A text stream that writes whole lines to `target`, each without the spaces rich pads it with."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self.pending + text).split("\n")
+        self.pending = lines.pop()
+        if lines:
+            self.target.write(trimmed("\n".join(lines)) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.target.write(trimmed(self.pending))
+            self.pending = ""
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", None) or "utf-8"
 
 
 def stdout_can_show(text: str) -> bool:
@@ -234,6 +286,12 @@ def report_failures(failures: list[tuple[str, str]]) -> None:
 
 
 def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
+    if out.lang != "en" and calc.notes:  # a note's text follows the language; its id and values stay
+        from dataclasses import replace
+
+        from logitcli.output.lang import said_notes
+
+        calc = replace(calc, notes=said_notes(calc.notes, out.lang))
     sys.stdout.flush()
     if out.mode in ("json", "jsonl"):
         from logitcli.output import jsonout  # not for tables

@@ -1,11 +1,13 @@
 """The one width decision every table goes through: which columns fit, when to turn the table, never a cut number.
 
 A `Grid` is a table before layout: plain-text cells in columns, the first naming the rows. `fit` lays it out for
-a terminal width, trying in order: every column as it is (headers and names may wrap); without the probability
-bars; without the secondary columns (the naive forms a `Step` marks `secondary`); each of those again with one
-space between columns and no edges; turned (the columns become rows); and last one small block per row. No
-column is ever narrower than its longest number or word of text, so rich never has to cut one. `fit` returns
-what it left out so the caller can say so in one line, in its own words.
+a terminal width, trying in order: every column as it is; without the probability bars; without the secondary
+columns (the naive forms a `Step` marks `secondary`); each of those again with one space between columns and no
+edges. Up to here nothing wraps: a heading or a row's name never folds while a bar or a secondary column is
+still shown (what a table can give up goes first). Only then may headings fold (between words, never inside a
+formula: `linebreak`), then the rows' names too; then the table turns (the columns become rows); and last one
+small block per row. No column is ever narrower than its longest number, word or formula, so rich never has to
+cut one. `fit` returns what it left out so the caller can say so in one line, in its own words.
 
 The chosen layout is drawn by `LongTable`: rich's Table for a screenful on a terminal, else the same lines
 written from plain strings, so that a table of 10,000 rows into a file takes well under a second.
@@ -13,7 +15,9 @@ written from plain strings, so that a table of 10,000 rows into a file takes wel
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -26,12 +30,17 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from logitcli.output.linebreak import longest_unit, units, wrap_cjk
+
 if TYPE_CHECKING:
     from rich.table import Table
 
 BAR_WIDTH = 10
 LABEL_MIN_WIDTH = 12
-HEADER_MIN_WIDTH = 12
+HANG = 2  # the indent of a folded name's further lines
+_TIGHT = re.compile(r" ([-+·/=×]) ")  # `x - max` -> `x-max`
+#: What may fold to fit: nothing; the headings (between words); the headings and the rows' names.
+Folding = Literal["none", "headers", "all"]
 EDGE = 2  # the table's left and right edge (none when compact)
 GAP = 2  # padding and divider between two columns (one space when compact)
 
@@ -61,6 +70,12 @@ class Grid:
 
     def keep(self, wanted: Callable[[Column], bool]) -> Grid:
         return replace(self, columns=tuple(c for c in self.columns if c.kind == "label" or wanted(c)))
+
+    def tightened(self) -> Grid:
+        """The same grid with its formula headings written without spaces around operators (`exp(x-max)`):
+        narrower, and still whole, before any heading has to fold."""
+        columns = tuple(replace(c, header=_TIGHT.sub(r"\1", c.header)) for c in self.columns)
+        return replace(self, columns=columns)
 
     def turned(self) -> Grid:
         """Columns become rows: the step titles name the rows, each old row is a column (bars left out)."""
@@ -117,15 +132,17 @@ def _natural(column: Column) -> int:
     return max([*(text_width(line) for line in column.header.split("\n")), cells])
 
 
-def _least(column: Column) -> int:
-    """The narrowest a column may be: numbers (and words of text cells) whole; names and headers may fold."""
-    if column.kind == "bar":
-        return BAR_WIDTH
+def _least(column: Column, folding: Folding = "all") -> int:
+    """The narrowest a column may be: numbers (and words of text cells) whole; a heading folds only between its
+    words (a formula stays whole) and only when `folding` allows; names fold only when it is "all"."""
     natural = _natural(column)
-    if column.kind == "label":
-        return min(natural, LABEL_MIN_WIDTH)
+    if column.kind == "bar" or folding == "none":
+        return natural
+    if column.kind == "label":  # a name may fold, but a formula among the names stays whole
+        formulas = max((cell_len(u.strip()) for c in column.cells for u in units(c) if " " in u.strip()), default=0)
+        return natural if folding == "headers" else max(min(natural, LABEL_MIN_WIDTH), formulas)
     words = max((_longest_word(c) for c in column.cells), default=0)
-    return max(words, min(_longest_word(column.header), HEADER_MIN_WIDTH), 1)
+    return max(words, longest_unit(column.header), 1)
 
 
 def table_width(widths: Sequence[int], compact: bool = False) -> int:
@@ -134,13 +151,13 @@ def table_width(widths: Sequence[int], compact: bool = False) -> int:
     return EDGE + sum(widths) + GAP * (len(widths) - 1)
 
 
-def column_widths(grid: Grid, width: int | None, compact: bool = False) -> list[int] | None:
+def column_widths(grid: Grid, width: int | None, compact: bool = False, folding: Folding = "all") -> list[int] | None:
     """Widths for each column that fit `width`, taking from the columns with the most room to spare first;
-    None when even the narrowest widths do not fit. `width=None` gives every column its natural width."""
+    None when even the narrowest widths (as `folding` allows) do not fit. `width=None`: every natural width."""
     natural = [_natural(c) for c in grid.columns]
     if width is None or table_width(natural, compact) <= width:
         return natural
-    least = [_least(c) for c in grid.columns]
+    least = [_least(c, folding) for c in grid.columns]
     if table_width(least, compact) > width:
         return None
     widths = list(natural)
@@ -177,15 +194,32 @@ def rich_table(grid: Grid, widths: Sequence[int], compact: bool = False, header:
     )
     for column, width in zip(grid.columns, widths, strict=True):
         table.add_column(
-            Text(column.header, overflow="fold"),
+            Text(wrap_cjk(column.header, width), overflow="fold"),
             justify=column.justify,
             width=width,
             no_wrap=column.kind == "bar",
             overflow="fold",
         )
     for row in range(grid.n_rows):
-        table.add_row(*(Text(c.cells[row]) for c in grid.columns), end_section=row in grid.sections)
+        cells = [
+            Text(_folded_name(c.cells[row], width) if c.kind == "label" else c.cells[row])
+            for c, width in zip(grid.columns, widths, strict=True)
+        ]
+        table.add_row(*cells, end_section=row in grid.sections)
     return table
+
+
+def _folded_name(name: str, width: int) -> str:
+    """A row's name as it fits `width`: whole, else folded between words with its further lines indented, so
+    they do not read as rows of their own."""
+    if cell_len(name) <= width:
+        return name
+    first, *rest = wrap_cjk(name, width).split("\n")
+    rest_text = " ".join(rest)
+    if not rest or longest_unit(rest_text) > width - HANG:  # no room to indent: fold as it comes
+        return "\n".join([first, *rest])
+    tail = wrap_cjk(rest_text, width - HANG).split("\n")
+    return "\n".join([first, *(" " * HANG + line for line in tail)])
 
 
 @dataclass(frozen=True)
@@ -225,7 +259,10 @@ class LongTable:
             yield line
         if self.header:
             header_style = console.get_style("table.header")
-            cells = [self._folded(console, options, c.header, i, header_style) for i, c in enumerate(columns)]
+            cells = [
+                self._folded(console, options, wrap_cjk(c.header, self.widths[i]), i, header_style)
+                for i, c in enumerate(columns)
+            ]
             height = max(len(cell) for cell in cells)
             cells = [[" " * spans[i]] * (height - len(cell)) + cell for i, cell in enumerate(cells)]  # bottom
             for row in zip(*cells, strict=True):
@@ -236,12 +273,13 @@ class LongTable:
             yield Segment(the_box.get_row(spans, "head", edge=not self.compact))
             yield line
         section = Segment(the_box.get_row(spans, "row", edge=not self.compact))
+        shown = [self._shown(i) for i in range(len(columns))]
         folding: set[int] = set()
-        padded = [self._padded(i, folding) for i in range(len(columns))]
+        padded = [self._padded(i, cells, folding) for i, cells in enumerate(shown)]
         last = self.grid.n_rows - 1
         for row, cells in enumerate(zip(*padded, strict=True)):
             if row in folding:
-                yield from self._folded_row(console, options, row, spans, edge)
+                yield from self._folded_row(console, options, [column[row] for column in shown], spans, edge)
             else:
                 yield Segment(edge + " ".join(cells) + edge)
                 yield line
@@ -252,18 +290,26 @@ class LongTable:
             yield Segment(the_box.get_bottom(spans))
             yield line
 
-    def _padded(self, index: int, folding: set[int]) -> list[str]:
+    def _shown(self, index: int) -> Sequence[str]:
+        """A column's cells as `rich_table` gives them to rich: a row's name folded between words if too long."""
+        column, width = self.grid.columns[index], self.widths[index]
+        plain = _plain_width(column.cells)
+        if column.kind != "label" or (plain is not None and plain <= width):
+            return column.cells
+        return [_folded_name(cell, width) for cell in column.cells]
+
+    def _padded(self, index: int, shown: Sequence[str], folding: set[int]) -> list[str]:
         """A column's cells padded to its width, with `folding` told the rows of the cells that do not fit."""
         column, width = self.grid.columns[index], self.widths[index]
         pad = "" if self.compact or index == len(self.grid.columns) - 1 else " "
         right = column.justify == "right"
-        plain = _plain_width(column.cells)
+        plain = _plain_width(shown)
         if plain is not None and plain <= width:  # every number column: str's own padding, in C
             if right:  # as rich, which right-justifies a line without its trailing spaces
-                return [cell.rstrip().rjust(width) + pad for cell in column.cells]
-            return [cell.ljust(width) + pad for cell in column.cells]
+                return [cell.rstrip().rjust(width) + pad for cell in shown]
+            return [cell.ljust(width) + pad for cell in shown]
         cells = []
-        for row, text in enumerate(column.cells):
+        for row, text in enumerate(shown):
             text = text.rstrip() if right else text
             room = width - text_width(text)
             if room < 0 or "\n" in text:
@@ -272,10 +318,10 @@ class LongTable:
         return cells
 
     def _folded_row(
-        self, console: Console, options: ConsoleOptions, row: int, spans: list[int], edge: str
+        self, console: Console, options: ConsoleOptions, row: Sequence[str], spans: list[int], edge: str
     ) -> Iterator[Segment]:
         """A row with a cell that folds: each cell as rich lays it out, top-aligned as rich aligns them."""
-        cells = [self._folded(console, options, c.cells[row], i) for i, c in enumerate(self.grid.columns)]
+        cells = [self._folded(console, options, text, i) for i, text in enumerate(row)]
         for line_no in range(max(len(cell) for cell in cells)):
             parts = [cell[line_no] if line_no < len(cell) else " " * spans[i] for i, cell in enumerate(cells)]
             yield Segment(edge + " ".join(parts) + edge)
@@ -300,35 +346,59 @@ class LongTable:
 
 
 def fit(grid: Grid, width: int | None, *, turn: bool = True, blocks: bool = True) -> Fitted | None:
-    """The one width decision: bars go first, then secondary columns, then the table turns, then blocks."""
+    """The one width decision: bars go first, then secondary columns, and only then may a heading or a name fold;
+    then the table turns, then blocks."""
     bars = [c for c in grid.columns if c.kind == "bar"]
     without_bars = grid.keep(lambda c: c.kind != "bar")
     secondary = [c for c in without_bars.columns if c.secondary]
-    tries: list[tuple[Grid, list[str]]] = [(grid, [])]
+    levels: list[tuple[Grid, list[str]]] = [(grid, [])]
     if bars:
-        tries.append((without_bars, ["bars"]))
+        levels.append((without_bars, ["bars"]))
+    narrow, narrow_dropped = levels[-1]
     if secondary:
         narrow = without_bars.keep(lambda c: not c.secondary)
-        tries.append((narrow, ["bars"] * bool(bars) + [c.header for c in secondary]))
-    tries = [(candidate, dropped, compact) for compact in (False, True) for candidate, dropped in tries]
-    for candidate, dropped, compact in tries:
-        widths = column_widths(candidate, width, compact)
+        narrow_dropped = ["bars"] * bool(bars) + [c.header for c in secondary]
+        levels.append((narrow, narrow_dropped))
+    tries: list[tuple[Grid, list[str], bool, Folding]] = [
+        (candidate, dropped, compact, "none") for compact in (False, True) for candidate, dropped in levels
+    ]
+    tight = narrow.tightened()
+    tries += [(tight, narrow_dropped, compact, "none") for compact in (False, True)]
+    tries += [(tight, narrow_dropped, compact, folding) for folding in ("headers", "all") for compact in (False, True)]
+
+    def turned() -> Iterator[tuple[Grid, list[str], Folding]]:
+        """The turned tables, each built only when reached: a long grid turned has a column per row."""
+        yield without_bars.turned(), ["bars"] * bool(bars), "none"
+        yield narrow.turned(), narrow_dropped, "none"
+        tight_turned = tight.turned()
+        yield tight_turned, narrow_dropped, "none"
+        yield tight_turned, narrow_dropped, "all"
+
+    every_try: Iterable[tuple[Grid, list[str], bool, Folding]] = tries
+    if turn and grid.n_rows > 1:
+        turned_tries = (
+            (candidate, dropped, compact, folding)
+            for candidate, dropped, folding in turned()
+            for compact in (False, True)
+        )
+        every_try = itertools.chain(tries, turned_tries)
+    for candidate, dropped, compact, folding in every_try:
+        widths = column_widths(candidate, width, compact, folding)
         if widths is not None:
             return Fitted([grid_table(candidate, widths, compact)], dropped)
-    if turn and grid.n_rows > 1:  # built only when needed: a long grid turned has a column per row
-        turned = grid.turned()
-        for compact in (False, True):
-            widths = column_widths(turned, width, compact)
-            if widths is not None:
-                return Fitted([grid_table(turned, widths, compact)], ["bars"] * bool(bars))
     if not blocks:
         return None
     parts: list[RenderableType] = []
-    for name, block in grid.blocks():
+    blocks = narrow.blocks()
+    if not blocks:
+        return Fitted(parts, narrow_dropped)
+    # One set of widths for every block, so the values line up from one block to the next.
+    every = Grid((blocks[0][1].columns[0], Column("", tuple(c for _, b in blocks for c in b.columns[1].cells))))
+    widths = column_widths(every, width, compact=True) or _squeezed(every, width)
+    for name, block in blocks:
         parts.append(Text(name, style="bold"))
-        widths = column_widths(block, width, compact=True) or _squeezed(block, width)
         parts.append(grid_table(block, widths, compact=True, header=False))
-    return Fitted(parts, ["bars"] * bool(bars))
+    return Fitted(parts, narrow_dropped)
 
 
 def _squeezed(grid: Grid, width: int | None) -> list[int]:
@@ -342,6 +412,10 @@ def packed(items: Sequence[str], width: int | None, separator: str = "   ") -> T
     """`title = value` items on as few lines as fit, never breaking inside an item."""
     lines: list[str] = []
     for item in items:
+        if width is not None and cell_len(item) > width:  # a long equation breaks before its `=`, as in print
+            pieces = item.split(" = ")
+            lines += [wrap_cjk(piece if i == 0 else f"= {piece}", width) for i, piece in enumerate(pieces)]
+            continue
         if lines and (width is None or cell_len(lines[-1] + separator + item) <= width):
             lines[-1] += separator + item
         else:

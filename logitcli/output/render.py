@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from logitcli.inputs.batch import Batch
 from logitcli.output.grid import BAR_WIDTH, Column, Fitted, Grid, column_widths, fit, grid_table, packed
+from logitcli.output.linebreak import wrap_cjk
 from logitcli.steps import Calculation, Descent, Step, descent_calculation
 
 __all__ = [
@@ -101,6 +104,7 @@ LABELS: dict[str, str] = {
     "descent_loss_sum": "sum loss {before} → {after}",
     "check_shape": "; shape {shape} but PyTorch's is {torch_shape}",
     "check_places": "; nan/inf in different places",
+    "note_prefix": "note: ",
 }
 
 
@@ -110,7 +114,8 @@ class View:
 
     `rows` is the number of examples a table shows (None: all); `rows_from_screen` says it was derived from
     the terminal's height rather than asked for, so a view with several lines per example may show fewer.
-    `class_tables` is how many examples of a batch get their own class table. `labels` override `LABELS`;
+    `class_tables` is how many examples of a batch get their own class table. `labels` override `LABELS`
+    (`lang` is their language, for the notes);
     `wrap(text, width)` breaks sentences into lines where rich's own breaking (at spaces) does not suit the
     language (the tour passes its Japanese line breaker).
     """
@@ -122,7 +127,8 @@ class View:
     rows_from_screen: bool = False
     class_tables: int = BATCH_CLASS_TABLES
     labels: Mapping[str, str] = field(default_factory=dict)
-    wrap: Callable[[str, int], str] | None = None
+    wrap: Callable[[str, int], str] | None = wrap_cjk
+    lang: str = "en"
 
     def line(self, text: str, style: str = "dim") -> Text:
         """A sentence under a table, broken by `wrap` where the caller gave one (rich breaks only at spaces)."""
@@ -135,7 +141,18 @@ class View:
         return text.format(**values) if values else text
 
     def title(self, step: Step) -> str:
-        return self.labels.get(f"step.{step.name}", step.title)
+        """A step's heading in the view's words; a one-letter symbol (bce's `y`) stays: formulas name it."""
+        if len(step.title) == 1:
+            return step.title
+        return self.labels.get(f"step.{step.name}", self.labels.get(step.title, step.title))
+
+    def note(self, note: str) -> str:
+        """A step's note in the view's language, filled with the values of the English one."""
+        if self.lang == "en":
+            return str(note)
+        from logitcli.output.lang import say_note
+
+        return say_note(note, self.lang, self.labels)
 
     def formula(self, step: Step) -> str:
         said = self.labels.get(f"formula.{step.name}", self.labels.get(step.formula))
@@ -255,13 +272,22 @@ def calculation_renderables(calc: Calculation, batch: Batch, view: View | None =
     if parts is None:
         parts = _by_class(calc, batch, view, dropped, all_examples=not by_class)
     parts.extend(_batch_lines(calc, view))
-    parts.extend(Text(f"note: {note}", style="yellow") for note in calc.notes)
+    parts.extend(view.line(view.word("note_prefix") + view.note(note), style="yellow") for note in calc.notes)
     parts.extend(dropped_line(dropped, view))
     return parts
 
 
 def _class_steps(calc: Calculation) -> list[Step]:
-    return [s for s in calc.steps if s.per == "class"]
+    """The per-class steps, each quantity once: a gradient step repeating a loss step (same title, same values,
+    as bce's `f = 1 + (pw - 1)·y`) is the same column (JSON keeps both)."""
+    shown: list[Step] = []
+    for step in calc.steps:
+        if step.per != "class":
+            continue
+        if any(s.title == step.title and np.array_equal(s.values, step.values, equal_nan=True) for s in shown):
+            continue
+        shown.append(step)
+    return shown
 
 
 def _example_steps(calc: Calculation) -> list[Step]:
@@ -324,9 +350,10 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
         target = None if targets is None else int(targets[row])
         order = class_order(batch, row, view.top_k, target)
         if not single:
-            parts.append(Text(f"{calc.command}: {labels[row]}", style="bold"))
+            parts.extend([Text("")] * (row > 0))  # one example's caption never runs into the next one's title
+            parts.append(Text(f"{view.word(calc.command)}: {labels[row]}", style="bold"))
         elif not all_examples:
-            parts.append(Text(calc.command, style="bold"))
+            parts.append(Text(view.word(calc.command), style="bold"))
         fitted = fit(_class_grid(calc, batch, row, order, view), view.width)
         assert fitted is not None
         parts.extend(fitted.parts)
@@ -337,7 +364,7 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
             caption = view.word(key, k=k, n=batch.n_classes) + view.word("clause_separator") + view.word("more_classes")
             parts.append(view.line(caption))
         if single:
-            items = [f"{view.title(s)} = {_cell(calc, s, row, batch, view)}" for s in _example_steps(calc)]
+            items = [_summary_item(calc, s, row, batch, view) for s in _example_steps(calc)]
             if items:
                 parts.append(packed(items, view.width))
             parts.extend(_ignored_line(calc, view, row))
@@ -345,10 +372,42 @@ def _by_class(calc: Calculation, batch: Batch, view: View, dropped: list[str], a
         parts.append(view.line(view.word("class_tables_hidden", hidden=batch.n_examples - shown)))
     if not single:
         rows = view.examples_shown(batch.n_examples)
-        parts.extend(_per_example_table(calc, batch, view, dropped, rows))
+        table = _per_example_table(calc, batch, view, dropped, rows)
+        if table and parts and isinstance(parts[-1], Text) and parts[-1].plain:  # after a caption: a new block
+            parts.append(Text(""))
+        parts.extend(table)
         if rows < batch.n_examples:
             parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts
+
+
+def _summary_item(calc: Calculation, step: Step, row: int, batch: Batch, view: View) -> str:
+    """`title = value`; a loss mixed from other columns (label smoothing's `(1 - ε)·nll + ε/C·smooth`) shows the
+    mix with their numbers: `loss = (1 - 0.1)·nll + 0.1/3·smooth = (1 - 0.1)·0.4170 + 0.1/3·4.1511 = 0.5137`."""
+    value = _cell(calc, step, row, batch, view)
+    parts = _mixed_from(calc, step)
+    if not parts:
+        return f"{view.title(step)} = {value}"
+    numbers = {name: format_number(float(calc.step(name).values[row]), view.precision) for name in parts}
+    filled = _MIXED.sub(lambda m: numbers[m.group(0)], step.formula)
+    return f"{view.title(step)} = {step.formula} = {filled} = {value}"
+
+
+#: Per-example steps a loss may be mixed from, as its formula names them.
+_MIXED = re.compile(r"\b(?:nll|smooth)\b")
+
+
+def _mixed_from(calc: Calculation, step: Step) -> list[str]:
+    if step.name != "loss" or step.per != "example":
+        return []
+    names = {s.name for s in calc.steps if s.per == "example"}
+    found = _MIXED.findall(step.formula)
+    return found if len(set(found)) > 1 and set(found) <= names else []  # a mix, not `loss = nll`
+
+
+def _mix_lines(calc: Calculation, view: View) -> list[RenderableType]:
+    """Under a per-example table: how its loss column is mixed from the others (the formula, once)."""
+    return [view.line(f"{view.title(s)} = {s.formula}", style="") for s in _example_steps(calc) if _mixed_from(calc, s)]
 
 
 def _ignored_line(calc: Calculation, view: View, row: int | None = None) -> list[RenderableType]:
@@ -372,12 +431,21 @@ def _by_step(calc: Calculation, batch: Batch, view: View, dropped: list[str]) ->
         fitted = fit(Grid(tuple(columns)), view.width, turn=False, blocks=False)
         if fitted is None:
             return None
-        parts.append(Text.assemble((view.title(step), "bold"), "   ", (formula, "dim")))
+        parts.append(_titled(view.title(step), formula, view.width))
         parts.extend(fitted.parts)
     parts.extend(_per_example_table(calc, batch, view, dropped, rows))
     if rows < batch.n_examples:
         parts.append(view.line(view.word("rows_hidden", hidden=batch.n_examples - rows)))
     return parts
+
+
+def _titled(title: str, formula: str, width: int | None) -> Text:
+    """A step's title and its formula on one line; a formula that does not fit goes whole to the next line."""
+    if not formula:
+        return Text(title, style="bold")
+    if width is None or cell_len(f"{title}   {formula}") <= width:
+        return Text.assemble((title, "bold"), "   ", (formula, "dim"))
+    return Text.assemble((title, "bold"), "\n", (wrap_cjk(formula, width), "dim"))
 
 
 def _per_example_table(
@@ -394,7 +462,8 @@ def _per_example_table(
     fitted = fit(Grid(tuple(columns), corner=view.word("step")), view.width)
     assert fitted is not None
     dropped.extend(fitted.dropped)
-    return [Text(view.word("per_example"), style="bold"), *fitted.parts, *_ignored_line(calc, view)]
+    parts = [Text(view.word("per_example"), style="bold"), *fitted.parts, *_mix_lines(calc, view)]
+    return parts + _ignored_line(calc, view)
 
 
 def _example_labels(batch: Batch) -> list[str]:
@@ -423,12 +492,12 @@ def _batch_lines(calc: Calculation, view: View) -> list[RenderableType]:
     if check:
         key = "matches" if check["matches"] else "differs"
         style = "green" if check["matches"] else "bold red"
-        lines.append(Text(_check_line(key, check, view), style=style))
+        lines.append(view.line(_check_line(key, check, view), style=style))
     grad_check = check.get("grad") if check else None
     if grad_check:
         key = "grad_matches" if grad_check["matches"] else "grad_differs"
         style = "green" if grad_check["matches"] else "bold red"
-        lines.append(Text(_check_line(key, grad_check, view), style=style))
+        lines.append(view.line(_check_line(key, grad_check, view), style=style))
     return lines
 
 
@@ -478,7 +547,7 @@ def logits_renderables(batch: Batch, view: View | None = None) -> list[Renderabl
             for row in range(rows):
                 one = fit(_ranked_grid(batch, probs, row, k, view), view.width, turn=False)
                 assert one is not None
-                fitted.parts += [Text(labels[row], style="bold"), *one.parts]
+                fitted.parts += [Text("")] * (row > 0) + [Text(labels[row], style="bold"), *one.parts]
                 fitted.dropped += one.dropped
         parts += fitted.parts
         dropped += fitted.dropped
@@ -549,7 +618,8 @@ def descent_renderables(descent: Descent, batch: Batch, view: View | None = None
     loss before and after the step (per example for reduction none, in the tables)."""
     view = view or View()
     calc = descent_calculation(descent)
-    parts: list[RenderableType] = [Text(view.word("descent_title", lr=f"{descent.lr:g}"), style="bold")]
+    title = Text(view.word("descent_title", lr=f"{descent.lr:g}"), style="bold")
+    parts: list[RenderableType] = [Text(""), title]  # a new block: a blank line after the loss's summary
     parts.extend(calculation_renderables(calc, batch, view))
     if not isinstance(descent.loss_before, np.ndarray):
         before = format_number(float(descent.loss_before), view.precision)

@@ -6,6 +6,7 @@ runs), then reads, runs the step function through `calculate`, and hands the `Ca
 
 from __future__ import annotations
 
+import shutil
 import sys
 
 import numpy as np
@@ -180,7 +181,7 @@ def _stream_logits(values: list[str], file: str | None, model_args: ModelArgs, o
     out.finish()
 
 
-def models(pattern: str, *, json_: bool) -> None:
+def models(pattern: str, *, json_: bool, lang: str | None = None) -> None:
     """timm's registry, filtered by a pattern."""
     from logitcli.model import list_models
 
@@ -193,5 +194,26 @@ def models(pattern: str, *, json_: bool) -> None:
         result = [{"name": name, "bundled": bundled} for name, bundled in found]
         sys.stdout.buffer.write(dumps({"command": "models", "pattern": pattern, "result": result}) + b"\n")
         return
+    from logitcli.output.lang import check_lang, labels
+
+    said = labels(check_lang(lang)).get("bundled_weights", "(bundled weights)")
+    for line in model_lines(found, said, shutil.get_terminal_size().columns if sys.stdout.isatty() else None):
+        print(line)
+
+
+def model_lines(found: list[tuple[str, bool]], said: str, width: int | None) -> list[str]:
+    """One model a line, `(bundled weights)` after the name: a tab when piped (for cut and awk); on a terminal
+    one space, and on a line of its own where name and mark together are wider than the terminal."""
+    from rich.cells import cell_len
+
+    lines = []
     for name, bundled in found:
-        print(f"{name}\t(bundled weights)" if bundled else name)
+        if not bundled:
+            lines.append(name)
+        elif width is None:
+            lines.append(f"{name}\t{said}")
+        elif cell_len(f"{name} {said}") <= width:
+            lines.append(f"{name} {said}")
+        else:
+            lines += [name, f"  {said}"]
+    return lines

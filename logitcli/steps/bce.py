@@ -18,6 +18,8 @@ from logitcli.steps.sigmoid import log_sigmoid, stable_sigmoid
 
 #: What bce's targets are, in JSON's `targets_kind`: one 0/1 or probability per entry of the input.
 TARGETS_KIND = "per-entry probabilities"
+#: The factor pos_weight puts on the y = 1 part, named where it first appears (the gradient's `f·σ - pw·y` uses it).
+POS_FACTOR = "f = 1 + (pw - 1)·y"
 
 
 def binary_cross_entropy(
@@ -54,7 +56,7 @@ def binary_cross_entropy(
         else:
             log_weight = (pw - 1.0) * y + 1.0
             steps.append(Step("pos_weight", "pw", np.array(pw), "pos_weight, broadcast to the logits"))
-            steps.append(Step("log_weight", "1 + (pw - 1)·y", log_weight, "weight of the log σ term"))
+            steps.append(Step("log_weight", POS_FACTOR, log_weight, "weight of the log σ term"))
             loss = (1.0 - y) * x - log_weight * log_p
             formula = "(1 - y)·x - [1 + (pw - 1)·y]·log σ   (= -[pw·y·log σ + (1 - y)·log(1 - σ)])"
         if w is not None:
@@ -113,7 +115,7 @@ def binary_cross_entropy_grad(
             factor = (t + 1.0) - y
             grad = factor * sigma - t
             title, bracket = "f·σ - pw·y", "(1 + (pw - 1)·y)·σ - pw·y"
-            steps.append(Step("grad_pos_factor", "f", factor, "f = 1 + (pw - 1)·y: pos_weight scales the y = 1 part"))
+            steps.append(Step("grad_pos_factor", POS_FACTOR, factor, "pos_weight scales the y = 1 part"))
         steps.append(Step("grad_difference", title, grad, bracket))
         if w is not None:
             grad = grad * w

@@ -125,8 +125,9 @@ def nll_grad(
     at_target = np.where(kept, at_target, 0.0)
     grad = np.zeros((n, c))
     grad[np.arange(n)[kept], safe[kept]] = at_target[kept]
+    title = "-w[target] / denominator" if reduction == "mean" else "-w[target]"  # ∂L/∂log p[target], named
     steps = (
-        Step("grad_at_target", "at target", at_target, formula + (" (0 if ignored)" if not kept.all() else "")),
-        grad_step(grad, "the 'at target' value in the target's column, 0 elsewhere", "∂L/∂log p"),
+        Step("grad_at_target", title, at_target, formula + (" (0 if ignored)" if not kept.all() else "")),
+        grad_step(grad, f"{title} in the target's column, 0 elsewhere", "∂L/∂log p"),
     )
     return Gradient(steps, grad, zero_denominator_notes(reduction, denominator, kept))

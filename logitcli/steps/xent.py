@@ -74,6 +74,9 @@ def cross_entropy(
         return _soft_cross_entropy(x, log_p, targets.astype(np.float64), w, reduction, smoothing, steps, notes)
     check_class_targets(targets, n, c, ignore_index)
     targets = targets.astype(np.int64)
+    if smoothing > 0.0:  # the target the smoothed loss compares with, as the soft-target table shows it
+        q = _smoothed(targets, c, smoothing, ignore_index)
+        steps.append(Step("smoothed_target", "q", q, _target_formula(False, smoothing, c, True)))
     kept = targets != ignore_index
     safe = np.where(kept, targets, 0)
     w_all = np.ones(c) if w is None else w
@@ -87,7 +90,8 @@ def cross_entropy(
     ]
     if w is not None or not kept.all():
         steps.append(Step("weight", "w[target]", w_target, "weight[target_n] (0 if ignored)"))
-    steps.append(Step("nll", "nll", nll_term, "-w[target] · log p[target]"))
+    # Without smoothing the loss is the nll itself: the column a narrow table can leave out first.
+    steps.append(Step("nll", "nll", nll_term, "-w[target] · log p[target]", secondary=smoothing == 0.0))
     denominator = nll_denominator(w_target, kept, w is not None)
     nll_total = nll_cascade_sum(nll_term, kept) if reduction != "none" else None
     if smoothing > 0.0:
@@ -95,8 +99,8 @@ def cross_entropy(
         with quiet():
             smooth = np.where(kept, -(log_p * w_all[None, :]).sum(axis=1), 0.0)
             loss = (1.0 - eps) * nll_term + smooth * (eps / c)
-        steps.append(Step("smooth", "-Σ w·log p", smooth, "-Σ_c w_c · log p_c (the uniform part)"))
-        steps.append(Step("loss", "loss", loss, f"(1 - {eps:g}) · nll + {eps:g}/{c} · smooth"))
+        steps.append(Step("smooth", "smooth = -Σ w·log p", smooth, "-Σ_c w_c · log p_c (the uniform part)"))
+        steps.append(Step("loss", "loss", loss, f"(1 - {eps:g})·nll + {eps:g}/{c}·smooth"))
         reduced = _smoothed_reduction(nll_total, smooth, eps, c, reduction, denominator)
         result: np.ndarray | float = loss if reduced is None else float(reduced.values)
     else:
@@ -115,6 +119,14 @@ def cross_entropy(
         "denominator_is": "sum of w[target] over kept examples" if w is not None else "number of kept examples",
     }
     return Calculation("xent", tuple(steps), result, tuple(notes), details)
+
+
+def _smoothed(targets: np.ndarray, c: int, eps: float, ignore_index: int) -> np.ndarray:
+    """q = (1 - ε)·one-hot + ε/C per example (all 0 for an ignored one, which adds nothing to the loss)."""
+    kept = targets != ignore_index
+    one_hot = np.zeros((len(targets), c))
+    one_hot[np.flatnonzero(kept), targets[kept]] = 1.0
+    return np.where(kept[:, None], one_hot * (1.0 - eps) + eps / c, 0.0)
 
 
 def _smoothed_reduction(
@@ -241,7 +253,7 @@ def cross_entropy_grad(
     if weight is not None:
         steps.append(Step("grad_weighted_target", "w·q", weighted, "w_c · q_c"))
     if weight is not None or soft_sums_differ:
-        steps.append(Step("grad_weight_factor", "s", factor, "s = Σ_c w_c · q_c (the example's weight)"))
+        steps.append(Step("grad_weight_factor", "s = Σ w·q", factor, "Σ_c w_c · q_c (the example's weight)"))
         name = "s·p - w·q" if weight is not None else "s·p - q"
     else:
         name = "p - q"

@@ -9,9 +9,7 @@ in `LESSONS`.
 
 from __future__ import annotations
 
-import os
 import tomllib
-from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,6 +18,8 @@ import numpy as np
 
 from logitcli.errors import InputError
 from logitcli.inputs.batch import Batch
+from logitcli.output.lang import LANGS, default_lang
+from logitcli.output.lang import texts as output_texts
 from logitcli.output.render import default_top_k
 from logitcli.tour.data import Tour
 from logitcli.tour.lessons import gradients, logits, nll, sigmoid, softmax, xent
@@ -30,26 +30,6 @@ __all__ = ["LANGS", "SECTIONS", "build_tour", "default_lang", "load_texts"]
 #: The lessons in the tour's order; each has SECTION, article_section(w) and your_section(w, batch, targets, top_k).
 LESSONS = (logits, sigmoid, softmax, nll, xent, gradients)
 SECTIONS: tuple[str, ...] = tuple(lesson.SECTION for lesson in LESSONS)
-LANGS: tuple[str, ...] = ("en", "ja")
-
-
-def default_lang(environ: Mapping[str, str] | None = None) -> str:
-    """The first set of LANGUAGE, LC_ALL, LC_MESSAGES, LANG decides, as Python's gettext reads them.
-
-    LANGUAGE may list several languages (`fr:ja`): the first one the tour speaks wins. `ja...` gives ja,
-    anything else en.
-    """
-    env = os.environ if environ is None else environ
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if not value:
-            continue
-        for entry in value.split(":"):
-            code = entry.split("_", 1)[0].split(".", 1)[0].lower()
-            if code in LANGS:
-                return code
-        return "en"
-    return "en"
 
 
 @cache
@@ -58,7 +38,7 @@ def load_texts(lang: str) -> dict[str, dict[str, Any]]:
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     with resources.files("logitcli.tour").joinpath("texts", f"{lang}.toml").open("rb") as handle:
-        return tomllib.load(handle)
+        return {**tomllib.load(handle), **output_texts(lang)}  # the tables' words and the notes: the commands'
 
 
 def build_tour(

@@ -16,7 +16,7 @@ from logitcli.inputs.read import parse_text, stdin_text
 from logitcli.inputs.targets import parse_class_targets
 from logitcli.output.emit import Output, pager_with_colours, piped_stdin, stdout_can_show
 from logitcli.pipeline.read import ModelArgs, load_batch, with_classes
-from logitcli.tour.build import build_tour, default_lang
+from logitcli.tour.build import build_tour
 from logitcli.tour.data import Tour, tour_to_json
 from logitcli.tour.layout import render_tour
 
@@ -30,7 +30,6 @@ def explain(
     *,
     targets: str | None,
     section: str | None,
-    lang: str | None,
     pager: bool,
     json_: bool,
     out: Output,
@@ -51,7 +50,7 @@ def explain(
     )
     if targets is not None and batch is None:
         raise InputError("--targets needs values or images to explain: e.g. logitcli explain -0.2 1.3 0.7 --targets 1")
-    lang = lang or default_lang()
+    lang = out.lang  # --lang, else the locale's (the options every command shares)
     if lang == "ja" and not json_ and not stdout_can_show("日本語"):
         raise InputError(
             f"this terminal's encoding ({sys.stdout.encoding}) cannot show Japanese: "

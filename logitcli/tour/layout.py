@@ -31,7 +31,7 @@ from logitcli.output.render import (
     format_number,
     probability_bar,
 )
-from logitcli.tour.data import Bars, Block, CalcTable, Check, Comparison, Curve, Prose, Section, Tour
+from logitcli.tour.data import Bars, Block, CalcTable, Check, Comparison, ComparisonRow, Curve, Prose, Section, Tour
 from logitcli.tour.plot import MARK, ascii_curve
 from logitcli.tour.wrap import wrap_cjk
 
@@ -39,7 +39,7 @@ PROSE_WIDTH = 100
 BAR_WIDTH = 10
 CURVE_MARGIN = 8  # the y tick labels and the axis beside the plotted columns
 MIN_CURVE_SAMPLES = 21
-COMPARISON_HEADER = 12  # the comparison's long headers are broken to lines of this many cells
+COMPARISON_HEADER = 14  # the comparison's long headers are broken to lines of this many cells (between words)
 
 
 def render_tour(tour: Tour, console: Console, *, precision: int = 4, view: View | None = None) -> None:
@@ -157,21 +157,41 @@ def _bars(bars: Bars, width: int, view: View) -> RenderableType:
 
 
 def _comparison(comparison: Comparison, width: int, view: View) -> RenderableType:
-    """One row per class (and Σ), one column per figure: headers may wrap, numbers never do."""
-    columns = [Column("", tuple(comparison.columns), "label", justify="left")]
-    for row in comparison.rows:
-        cells = []
-        for i in range(len(comparison.columns)):
-            if i >= len(row.values):
-                cells.append("")
-                continue
-            flag = "*" if i < len(row.differs) and row.differs[i] else " "
-            cells.append(format_number(float(row.values[i]), view.precision) + flag)
-        header = wrap_cjk(row.label.replace("（", "\n（"), COMPARISON_HEADER)  # a gloss in brackets on its own line
-        columns.append(Column(header, tuple(cells)))
-    fitted = fit(Grid(tuple(columns)), view.width)
-    assert fitted is not None
-    parts: list[RenderableType] = [Text(wrap_cjk(comparison.caption, width)), *fitted.parts]
+    """One row per class (and Σ), one column per figure: headers may wrap, numbers never do. Where that is too
+    wide, the figures are shared out over as few tables as fit, in order, each with only the classes that have
+    a value in it (Σ has no softmax)."""
+    cells = [[_comparison_cell(row, i, view) for i in range(len(comparison.columns))] for row in comparison.rows]
+    parts: list[RenderableType] = [Text(wrap_cjk(comparison.caption, width))]
+    figures = list(range(len(comparison.rows)))
+    while figures:
+        chosen, fitted = figures[:1], None
+        for end in range(len(figures), 0, -1):
+            table = fit(_figures_grid(comparison, cells, figures[:end]), view.width, turn=False, blocks=False)
+            if table is not None:
+                chosen, fitted = figures[:end], table
+                break
+        if fitted is None:  # narrower than one figure and the class names: one block per class
+            fitted = fit(_figures_grid(comparison, cells, chosen), view.width)
+            assert fitted is not None
+        parts += fitted.parts
+        figures = figures[len(chosen) :]
     if comparison.legend:
         parts.append(Text(wrap_cjk(comparison.legend, width), style="dim"))
     return Group(*parts, Text(""))
+
+
+def _comparison_cell(row: ComparisonRow, i: int, view: View) -> str:
+    if i >= len(row.values):
+        return ""
+    flag = "*" if i < len(row.differs) and row.differs[i] else " "
+    return format_number(float(row.values[i]), view.precision) + flag
+
+
+def _figures_grid(comparison: Comparison, cells: list[list[str]], figures: list[int]) -> Grid:
+    """The classes that have a value among `figures` as rows, those figures as columns."""
+    classes = [c for c in range(len(comparison.columns)) if any(cells[f][c] for f in figures)]
+    columns = [Column("", tuple(comparison.columns[c] for c in classes), "label", justify="left")]
+    for f in figures:
+        header = wrap_cjk(comparison.rows[f].label.replace("（", "\n（"), COMPARISON_HEADER)  # a gloss on its own line
+        columns.append(Column(header, tuple(cells[f][c] for c in classes)))
+    return Grid(tuple(columns))
