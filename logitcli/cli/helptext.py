@@ -90,9 +90,8 @@ HELP: dict[str, Help] = {
             "logitcli logits --random-input 2 -m resnet18 --weights random --seed 0",
         ),
         "Input: image files, folders (searched recursively) and globs. With no weights given, the bundled "
-        "ImageNet EfficientNet-Lite0 runs offline. `sample:NAME` names a sample that ships with logitcli "
-        "(chelsea.png, coffee.png, rocket.jpg, camera.png, astronaut.png, bear_logits.json, labels.csv), from "
-        "any folder; `sample:` is their folder.",
+        "ImageNet EfficientNet-Lite0 runs offline. sample:chelsea.png names a file that ships with logitcli "
+        "(sample: is their folder; a wrong name lists them).",
         model_pointer=False,
     ),
     "explain": Help(
