@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from logitcli.output.emit import _TRAILING, trimmed
 from logitcli.output.grid import RICH_ROWS, Column, Grid, LongTable, column_widths, grid_table, rich_table
 from logitcli.output.render import format_number, format_numbers
 
@@ -111,3 +112,10 @@ def test_a_long_tables_header_stays_bold_on_a_terminal() -> None:
 def test_a_column_formatted_at_once_reads_as_each_number_alone(values: list[float], precision: int) -> None:
     array = np.array(values, dtype=np.float64)
     assert format_numbers(array, precision) == [format_number(v, precision) for v in array]
+
+
+@settings(max_examples=80)
+@given(st.text(alphabet=" \tab1│─\n\x1b[0m", max_size=60))
+def test_trimming_plain_text_line_by_line_is_the_regex(text: str) -> None:
+    """Piped tables lose their trailing spaces by str.rstrip per line when there is no colour code (fast)."""
+    assert trimmed(text) == _TRAILING.sub(r"\1", text)
