@@ -226,6 +226,9 @@ def test_the_json_contract_table_holds_for_every_command(run) -> None:
     noted = run("xent", "[[inf, 1, 2]]", "--targets", "0", "--json").json()["notes"]
     assert noted and all(note.keys() == rows["each entry of `notes`"] for note in noted)
     assert rows["`logits`"] - {"model", "weights"} <= documents["logits"].keys()
+    calibrate = run("calibrate", BEAR, "--targets", "1,0,2", "--json", "--compare", "--fit").json()
+    assert rows["`calibrate`"] - {"confidence", "prediction", "target", "correct"} <= calibrate.keys()
+    assert {"confidence", "prediction", "target", "correct"} <= {step["name"] for step in calibrate["steps"]}
     explain = documents["explain"]
     assert {"lang", "source", "title", "sections"} <= explain.keys()
     assert all({"blocks", "result"} <= section.keys() for section in explain["sections"])

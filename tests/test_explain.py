@@ -369,7 +369,7 @@ def test_json_carries_every_section_as_data() -> None:
     assert data["command"] == "explain" and data["lang"] == "en"
     assert [s["id"] for s in data["sections"]] == list(SECTIONS)
     kinds = {b["type"] for s in data["sections"] for b in s["blocks"]}
-    assert kinds == {"prose", "calculation", "check", "curve", "bars", "comparison"}
+    assert kinds == {"prose", "calculation", "check", "curve", "bars", "comparison", "reliability"}
     xent = next(s for s in data["sections"] if s["id"] == "xent")["blocks"]
     first = next(b for b in xent if b["type"] == "calculation")
     assert first["check"]["matches"] is True

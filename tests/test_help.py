@@ -18,7 +18,7 @@ from logitcli.cli.commands import app
 from logitcli.cli.helptext import HELP, command_help
 from logitcli.tour import LANGS, SECTIONS
 
-COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "logits", "explain", "models")
+COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "calibrate", "logits", "explain", "models")
 MAX_LINES = 46
 
 

@@ -45,6 +45,7 @@ NUMBER_COMMANDS = [
     ["xent", "2", "1", "0.1", "--targets", "0", "--weight", "1,2,1", "--grad", "--lr", "0.5"],
     ["sigmoid", "-10", "0", "10", "--grad"],
     ["bce", "--probs", "0.3", "0.9", "--targets", "1,0", "--grad", "--lr", "0.1"],
+    ["calibrate", "[[2, 1], [0, 3], [nan, 1]]", "--targets", "0,0,1", "--compare", "--fit"],
 ]
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
 
 import numpy as np
 import pytest
 from conftest import BEAR_LOGITS, BEAR_TARGETS
-from rich.console import Console
 
-from logitcli.output.emit import _less_shows_colours, pager_with_colours
 from logitcli.steps import cross_entropy
 from logitcli.tour import default_lang
 
@@ -165,42 +161,9 @@ def test_save_refuses_other_formats_before_running(run, tmp_path) -> None:
     assert out.code == 2 and out.stderr.startswith("Error: --save writes .html, .svg or .txt")
     missing = run("softmax", "1", "2", "--save", str(tmp_path / "no" / "such" / "t.txt"))
     assert missing.code == 2 and "there is no folder" in missing.stderr and not missing.stdout
-    (tmp_path / "taken.txt").mkdir()  # a folder where the file should go: found only when writing
+    (tmp_path / "taken.txt").mkdir()  # a folder where the file should go: refused before anything runs
     taken = run("softmax", "1", "2", "--table", "--save", str(tmp_path / "taken.txt"))
-    assert taken.code == 1 and taken.stderr.startswith("Error: cannot write")
-
-
-# ----------------------------------------------------------------------------- the pager
-
-
-@pytest.mark.parametrize(
-    ("before", "during"),
-    [(None, "-R"), ("-i", "-i -R"), ("FRX", "FRX"), ("-r", "-r"), ("--RAW-CONTROL-CHARS", "--RAW-CONTROL-CHARS")],
-)
-def test_the_pager_gets_colours_through_less(monkeypatch, before: str | None, during: str) -> None:
-    seen: list[tuple[str | None, str]] = []
-    monkeypatch.setattr("pydoc.pager", lambda text: seen.append((os.environ.get("LESS"), text)))
-    if before is None:
-        monkeypatch.delenv("LESS", raising=False)
-    else:
-        monkeypatch.setenv("LESS", before)
-    console = Console(file=io.StringIO(), force_terminal=True, color_system="standard", no_color=False)
-    with pager_with_colours(console):
-        console.print("[bold]tour[/bold]")
-    assert seen[0][0] == during and "\x1b[" in seen[0][1]
-    assert os.environ.get("LESS") == before
-
-
-@pytest.mark.parametrize("settings", [{"color_system": None}, {"color_system": "standard", "no_color": True}])
-def test_the_pager_is_plain_without_colours(monkeypatch, settings: dict) -> None:
-    seen: list[tuple[str | None, str]] = []
-    monkeypatch.setattr("pydoc.pager", lambda text: seen.append((os.environ.get("LESS"), text)))
-    monkeypatch.delenv("LESS", raising=False)
-    console = Console(file=io.StringIO(), force_terminal=True, **settings)
-    with pager_with_colours(console):
-        console.print("[bold]tour[/bold]")
-    assert seen == [(None, "tour\n")]
-    assert not _less_shows_colours("-i") and _less_shows_colours("-iR")
+    assert taken.code == 2 and "a folder, not a regular file" in taken.stderr and not taken.stdout
 
 
 def test_a_wide_svg_is_as_wide_as_its_widest_line(run, tmp_path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "logits", "explain", "models")
+COMMANDS = ("sigmoid", "softmax", "nll", "xent", "bce", "calibrate", "logits", "explain", "models")
 
 
 def console(*args: str) -> subprocess.CompletedProcess:

@@ -25,6 +25,7 @@ from typer._click.exceptions import ClickException
 
 from logitcli.errors import InputError, LogitcliError, RunError, one_line
 from logitcli.inputs.read import looks_like_numbers
+from logitcli.output.screen import settle_screen_size
 
 
 def move_numbers_behind_dashes(
@@ -171,7 +172,9 @@ def _is_torch_out_of_memory(error: BaseException) -> bool:
 
 
 def prepare_streams() -> None:
-    """A closed stderr is ignored; a closed stdout is an error; any encoding prints plainly."""
+    """A closed stderr is ignored; a closed stdout is an error; any encoding prints plainly; any console size
+    (COLUMNS=0, LINES=abc, a 1x1 terminal) becomes a usable one."""
+    settle_screen_size()
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     if sys.stdout is None:

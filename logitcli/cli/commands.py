@@ -196,6 +196,70 @@ def bce(
     )
 
 
+@app.command(cls=NumberCommand, help=command_help("calibrate"))
+@shared_options(output="measure")
+def calibrate(
+    values: opt.Values = None,
+    file: opt.File = None,
+    targets: opt.Targets = None,
+    probs: Annotated[bool, typer.Option("--probs", help="Probabilities, not logits.")] = False,
+    binary: Annotated[bool, typer.Option("--binary", help="One logit per example.")] = False,
+    classwise: Annotated[bool, typer.Option("--classwise", help="Each class's probability.")] = False,
+    bins: Annotated[
+        int | None, typer.Option("--bins", metavar="N", help="Bins (default 15).", show_default=False)
+    ] = None,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            "--strategy",
+            metavar="uniform|quantile",
+            help="Equal width or equal count.",
+            show_default=False,
+            autocompletion=opt.choices(opt.STRATEGY_CHOICES),
+        ),
+    ] = "uniform",
+    convention: Annotated[
+        str | None,
+        typer.Option(
+            "--convention",
+            metavar="LIB",
+            help="A library's bin rule, exactly.",
+            autocompletion=opt.choices(opt.CONVENTION_CHOICES),
+        ),
+    ] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Every library's ECE side by side.")] = False,
+    fit: Annotated[bool, typer.Option("--fit", help="The best temperature, exactly.")] = False,
+    temperature: Annotated[
+        float,
+        typer.Option("--temperature", "-T", metavar="T", help="Divide the logits by T first.", show_default=False),
+    ] = 1.0,
+    ignore_index: opt.IgnoreIndex = steps.DEFAULT_IGNORE_INDEX,
+    *,
+    out: Output,
+    model: ModelArgs,
+) -> None:
+    """Calibration: is the softmax's confidence as often right as it says? Under each library's rule."""
+    from logitcli.pipeline.calibrate import calibrate as flow
+
+    flow(
+        values,
+        file,
+        targets=targets,
+        probs=probs,
+        binary=binary,
+        classwise=classwise,
+        bins=bins,
+        strategy=strategy,
+        convention=convention,
+        compare=compare,
+        fit=fit,
+        temperature=temperature,
+        ignore_index=ignore_index,
+        out=out,
+        model=model,
+    )
+
+
 @app.command(cls=NumberCommand, help=command_help("logits"))
 @shared_options(output="logits")
 def logits(values: opt.ImageValues = None, file: opt.File = None, *, out: Output, model: ModelArgs) -> None:
@@ -215,11 +279,17 @@ def explain(
             "--section",
             "-s",
             metavar="PART",
-            help="One part: logits, sigmoid, softmax, nll, xent or grad.",
+            help="logits, sigmoid, softmax, nll, xent, grad, calibration.",
             autocompletion=opt.choices(opt.SECTION_CHOICES),
         ),
     ] = None,
-    pager: Annotated[bool, typer.Option("--pager", help="Page the tour (in colour) on a terminal.")] = False,
+    pager: Annotated[
+        bool | None,
+        typer.Option(
+            "--pager/--no-pager",
+            help="Page the tour on a terminal (default: when longer than the screen; never when piped).",
+        ),
+    ] = None,
     json_: opt.TourJson = False,
     *,
     out: Output,

@@ -82,6 +82,16 @@ HELP: dict[str, Help] = {
         ),
         "Input: logits, each its own yes/no question; targets: one 0/1 (or probability) per logit.",
     ),
+    "calibrate": Help(
+        "Calibration: is a softmax of 0.9 right 90% of the time? ECE, smECE, Brier, T.",
+        (
+            "logitcli calibrate -f sample_data/bear_logits.json -t 1,0,2,0,2 --fit",
+            "logitcli calibrate sample_data/ --targets sample_data/labels.csv --compare",
+            "logitcli calibrate --binary 2.1 -0.3 0.8 --targets 1,0,0 --compare",
+        ),
+        "Input: logits or images, and --targets, as for xent; --probs: probabilities.",
+        model_pointer=False,
+    ),
     "logits": Help(
         "Run a timm model on images (or random input) and show its logits.",
         (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import os
 import sys
 import typing
 from collections.abc import Callable
@@ -37,8 +38,11 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 WEIGHTS_CHOICES = ("auto", "bundled", "hub", "random")
 #: The tour's sections and languages (logitcli.tour.SECTIONS and LANGS; a test keeps them equal), here so
 #: that completing them does not import the tour.
-SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad")
+SECTION_CHOICES = ("logits", "sigmoid", "softmax", "nll", "xent", "grad", "calibration")
 LANGS = ("en", "ja")
+#: calibrate's choices (logitcli.steps.calibration's; a test keeps them equal), without importing it.
+CONVENTION_CHOICES = ("torchmetrics", "netcal", "gpleiss", "sklearn")
+STRATEGY_CHOICES = ("uniform", "quantile")
 
 
 def choices(options: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -289,11 +293,28 @@ def in_panel(annotation: Any, panel: str) -> Any:
     return Annotated[kind, info]
 
 
-def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
+def named_files(values: dict[str, Any]) -> list[str]:
+    """Every option and argument value that names an existing file: what --save must not write over.
+
+    Generous on purpose (a `--targets` value that happens to name a file counts): refusing a save over a
+    file that was only named costs a rename; replacing an input loses it."""
+    words: list[str] = []
+    for name, value in values.items():
+        if name == "save":
+            continue
+        for word in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(word, str) and word and os.path.isfile(word):
+                words.append(word)
+    return words
+
+
+def shared_options(output: Literal["steps", "measure", "logits", "tour"] = "steps") -> Callable[[Callable], Callable]:
     """Add the output options and the model options a command shares with the others.
 
     "steps" commands get every format flag plus --no-steps and --check; "logits" the format flags;
-    "tour" (explain, which prints prose) the table options and --save. Only `logits` lists the model
+    "measure" (calibrate, which has no torch.nn.functional call to compare with) the same with --check hidden
+    (still accepted, so the refusal can say what to use instead); "tour" (explain, which prints prose) the
+    table options and --save. Only `logits` lists the model
     options in its help; the others accept them quietly and point there. The decorated command declares
     its own parameters plus `out: Output` and `model: ModelArgs`.
     """
@@ -304,7 +325,11 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
         name: (hidden(annotation) if output != "logits" and name in MODEL_ONLY else annotation, default)
         for name, (annotation, default) in _MODEL.items()
     }
-    extra = {**formats, **(_STEP_EXTRAS if output == "steps" else {}), **model_options}
+    step_extras = {
+        "steps": _STEP_EXTRAS,
+        "measure": {name: (hidden(a) if name == "check" else a, d) for name, (a, d) in _STEP_EXTRAS.items()},
+    }.get(output, {})
+    extra = {**formats, **step_extras, **model_options}
 
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command, eval_str=True)
@@ -326,6 +351,7 @@ def shared_options(output: Literal["steps", "logits", "tour"] = "steps") -> Call
                 rows=parse_rows(options["rows"]),
                 wide=options["wide"],
                 save=options["save"],
+                reads=named_files({**kwargs, **options}),
                 include_steps=not options.get("no_steps", False),
                 check=options.get("check", False),
                 lang=check_lang(options["lang"]),

@@ -8,6 +8,7 @@ by the model code (see `logitcli.model`), which is imported only when they appea
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -23,7 +24,10 @@ from logitcli.errors import InputError, shown
 from logitcli.inputs import samples
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.classnames import check_class_names
-from logitcli.inputs.files import decode_text, read_text, require_regular_file
+from logitcli.inputs.files import decode_text, max_input_bytes, read_bounded, read_text, require_regular_file, too_large
+from logitcli.inputs.jsonarray import numeric_json_array
+from logitcli.inputs.npyfile import check_npy_size
+from logitcli.inputs.numbertext import BadToken, kept_lines, parse_lines
 from logitcli.steps.calculation import shape_text
 
 # One rule for numbers wherever they come from (arguments, stdin, files, JSON strings): ASCII digits,
@@ -108,7 +112,11 @@ def _note_both_readings(arguments: list[str], used: str, other: str) -> None:
 
 def _looks_like_path(value: str) -> bool:
     path = Path(value)
-    return path.exists() or path.suffix.lower() in IMAGE_SUFFIXES | DATA_SUFFIXES or any(ch in value for ch in "/\\*?")
+    return (
+        os.path.exists(value)
+        or path.suffix.lower() in IMAGE_SUFFIXES | DATA_SUFFIXES
+        or any(ch in value for ch in "/\\*?")
+    )
 
 
 def _split_numbers(text: str) -> list[str]:
@@ -140,9 +148,15 @@ def read_stdin(source: Source = "logits") -> Batch:
 
 
 def stdin_text() -> str:
-    """All of stdin as text, decoded by the one rule for files (UTF-8, a byte-order mark dropped)."""
+    """All of stdin as text, decoded by the one rule for files (UTF-8, a byte-order mark dropped), read with
+    the bound on text input (a NUL byte, as from /dev/zero, ends it at once)."""
     stream = getattr(sys.stdin, "buffer", None)
-    return decode_text(stream.read(), "stdin") if stream is not None else sys.stdin.read()
+    if stream is None:  # a text stream without bytes (tests): the same bound, counted in characters
+        text = sys.stdin.read(max_input_bytes() + 1)
+        if len(text) > max_input_bytes():
+            raise too_large("stdin", max_input_bytes())
+        return text
+    return decode_text(read_bounded(stream, "stdin"), "stdin")
 
 
 def read_file(path_text: str, source: Source = "logits") -> Batch:
@@ -152,11 +166,12 @@ def read_file(path_text: str, source: Source = "logits") -> Batch:
         raise InputError(
             "--file is empty: give the path of a .json, .npy, .csv or .txt file, or pipe the data on stdin"
         )
-    if not path.exists():
-        raise InputError(f"file not found: {path_text}")
+    if not os.path.exists(path):  # os.path's: a name too long for the file system is just not found
+        raise InputError(f"file not found: {shown(path_text)}")
     require_regular_file(path, path_text)
     suffix = path.suffix.lower()
     if suffix == ".npy":
+        check_npy_size(path, path_text)
         try:
             array = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as error:
@@ -174,6 +189,9 @@ def parse_text(text: str, where: str, source: Source = "logits") -> Batch:
     if not stripped:
         raise InputError(f"empty input in {where}: expected numbers or a JSON array")
     if stripped[0] == "[":
+        array = numeric_json_array(stripped)  # a large plain array: straight to float64
+        if array is not None:
+            return _make_batch(array, one_example=array.ndim == 1, where=where)
         data = load_json(stripped, where)
         return _make_batch(data, one_example=_depth(data) == 1, where=where)
     if stripped[0] == "{":
@@ -299,24 +317,33 @@ def _pick_key(obj: dict, source: Source) -> str | None:
 
 
 def _parse_plain(text: str, where: str) -> Batch:
-    """Numbers split on spaces and commas, one example per line; a first line of words names classes."""
-    lines = [
-        (number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
+    """Numbers split on spaces and commas, one example per line; a first line of words names classes.
+
+    Parsed by `numbertext` straight into float64 (8 bytes a number, whatever the size of the text)."""
+    if "\r" in text:  # old Mac line ends, and Windows ones: a line per example either way
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first_lines = list(itertools.islice(kept_lines(text), 2))
     classes = None
-    first = lines[0][1] if lines else ""
-    header = [name.strip() for name in re.split(r"[,\t]", first)]
-    if len(header) > 1 and header[-1] == "":  # a trailing separator, as rows may have
-        header = header[:-1]
-    if len(lines) > 1 and any(header) and not any(looks_like_numbers(word) for word in _split_numbers(first)):
-        classes = header
-        lines = lines[1:]
-    rows = []
-    for number, line in lines:
-        rows.append([_parse_number(tok, f"{where} (line {number})") for tok in _split_numbers(line)])
-    batch = _make_batch(rows, one_example=len(rows) == 1, where=where)
+    start = 0
+    if len(first_lines) > 1:
+        _, begin, end = first_lines[0]
+        first = text[begin:end]
+        header = [name.strip() for name in re.split(r"[,\t]", first)]
+        if len(header) > 1 and header[-1] == "":  # a trailing separator, as rows may have
+            header = header[:-1]
+        if any(header) and not any(looks_like_numbers(word) for word in _split_numbers(first)):
+            classes = header
+            start = end
+    parsed = parse_lines(text, start)
+    if isinstance(parsed, BadToken):
+        raise InputError(
+            f"{shown(parsed.token)} in {where} (line {parsed.line}) is not a number: "
+            "use values like -0.5, 3, 1e-3 or -inf"
+        )
+    if parsed.lines > 1 and len(set(parsed.counts)) > 1:
+        raise InputError(f"ragged rows in {where}: every example must have the same number of values")
+    rows = parsed.values.reshape(parsed.lines, -1) if parsed.lines > 1 else parsed.values
+    batch = _make_batch(rows, one_example=parsed.lines == 1, where=where)
     if classes is not None and len(classes) != batch.n_classes:
         raise InputError(f"the header of {where} names {len(classes)} classes but rows have {batch.n_classes} values")
     if classes is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from logitcli.errors import InputError, RunError
+from logitcli.errors import InputError, RunError, shown
 from logitcli.inputs.files import require_regular_file
 from logitcli.model.deps import INSTALL_HINT, torch_and_timm
 from logitcli.model.names import BUNDLED_MODELS, architecture, check_model_name
@@ -210,9 +210,9 @@ def _load_path(spec: str, name: str, options: ModelOptions) -> LoadedModel:
     if not spec.strip():
         raise InputError("--weights is empty: use auto, bundled, hub, random, or a path to weights")
     path = Path(spec).expanduser()
-    if not path.exists():
+    if not os.path.exists(path):  # os.path's: a name too long for the file system is just not there
         raise InputError(
-            f"--weights {spec!r}: no such file or folder (use auto, bundled, hub, random, or a path to weights)"
+            f"--weights {shown(spec)}: no such file or folder (use auto, bundled, hub, random, or a path to weights)"
         )
     label_names, saved_cfg, model_args = None, {}, {}
     if path.is_dir():

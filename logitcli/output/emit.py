@@ -2,7 +2,8 @@
 
 stdout carries the result only; failures (an image that could not be read) go to stderr after
 the result, and turn the exit code to 1 so scripts notice. `--save FILE` also writes the tables, as
-the terminal shows them, to an .html, .svg or .txt file.
+the terminal shows them, to an .html, .svg or .txt file, through `savefile.write_whole` (whole, never over
+an input), and is written even when stdout's reader has gone (see `keptstdout`).
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import io
 import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import IO, TYPE_CHECKING, Literal, TextIO
 
 import typer
 
-from logitcli.errors import InputError, RunError, one_line, shown
+from logitcli.errors import InputError, one_line
 from logitcli.inputs.batch import Batch
+from logitcli.output.keptstdout import KeptStdout
+from logitcli.output.safetext import EscapeHook
+from logitcli.output.savefile import check_save_path, write_whole
 from logitcli.steps import Calculation
 
 if TYPE_CHECKING:
@@ -28,7 +31,6 @@ if TYPE_CHECKING:
     from logitcli.output.render import View
 
 Mode = Literal["table", "json", "jsonl"]
-SAVE_SUFFIXES = (".html", ".htm", ".svg", ".txt")
 #: A console this wide never wraps or crops a table: `--wide` lets the terminal (or `less -S`) deal with it.
 WIDE = 100_000
 #: Lines of a terminal kept for headings, footers and the prompt when rows are fitted to its height.
@@ -57,17 +59,6 @@ def check_table_settings(precision: int, top_k: int | None) -> None:
         raise InputError(f"--top-k takes a number of classes (1 or more), got {top_k}")
 
 
-def check_save_path(path: str | None) -> None:
-    """Before anything runs: a kind of file --save writes, in a folder that exists."""
-    if path is None:
-        return
-    if Path(path).suffix.lower() not in SAVE_SUFFIXES:
-        raise InputError(f"--save writes .html, .svg or .txt files, got {shown(path)}: e.g. --save tour.html")
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise InputError(f"--save {shown(path)}: there is no folder {shown(str(folder))}; create it or save elsewhere")
-
-
 @dataclass
 class Output:
     mode: Mode
@@ -80,12 +71,14 @@ class Output:
     save: str | None = None
     lang: str = "en"
     failures: list[tuple[str, str]] = field(default_factory=list)
+    kept: KeptStdout = field(default_factory=KeptStdout)
 
     @classmethod
-    def choose(cls, *, table: bool, json: bool, jsonl: bool, **settings: object) -> Output:
+    def choose(cls, *, table: bool, json: bool, jsonl: bool, reads: Sequence[str] = (), **settings: object) -> Output:
+        """The output for the flags given; `reads` are the files the command reads, which --save must not replace."""
         if table + json + jsonl > 1:
             raise InputError("choose one of --table, --json, --jsonl")
-        check_save_path(settings.get("save"))  # type: ignore[arg-type]
+        check_save_path(settings.get("save"), reads)  # type: ignore[arg-type]
         check_table_settings(settings.get("precision", 4), settings.get("top_k"))  # type: ignore[arg-type]
         if table:
             mode: Mode = "table"
@@ -108,9 +101,31 @@ class Output:
         no line there ends in spaces (`TrimmedLines`); a terminal shows them as rich writes them."""
         from rich.console import Console
 
-        if file is None and not sys.stdout.isatty():
-            file = TrimmedLines(sys.stdout)  # type: ignore[assignment]
-        return Console(highlight=False, width=WIDE if self.wide else None, record=bool(self.save), file=file)
+        if file is None:
+            target = self.kept.text if self.save else sys.stdout  # --save keeps a failing stdout for the end
+            file = target if sys.stdout.isatty() else TrimmedLines(target)  # type: ignore[assignment,arg-type]
+        console = Console(highlight=False, width=WIDE if self.wide else None, record=bool(self.save), file=file)
+        console.push_render_hook(EscapeHook())  # no control character from the input reaches the terminal
+        return console
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        """Where JSON goes: stdout's bytes; with --save a stdout that fails is kept for the end (`finish`)."""
+        return self.kept.binary if self.save else sys.stdout.buffer  # type: ignore[return-value]
+
+    def write_text(self, text: str) -> None:
+        """Text to stdout (the tour, already rendered), kept like `stdout` with --save."""
+        if self.save:
+            self.kept.write_text(text)
+        else:
+            sys.stdout.write(text)
+
+    def flush(self) -> None:
+        if self.save:
+            self.kept.flush()
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.flush()
 
     def view(self, console: Console, labels: dict[str, str] | None = None) -> View:
         """Width and rows for this console: a terminal's height bounds the rows unless --rows says otherwise."""
@@ -156,24 +171,25 @@ class Output:
         if self.wide:  # a page as wide as the widest line, not as the unbounded console
             lines = console.export_text(clear=False).splitlines()
             console.width = max([cell_len(line.rstrip()) for line in lines] + [20])
-        try:
-            if suffix == ".svg":
-                from logitcli.output.export import svg_in_cells
+        if suffix == ".svg":
+            from logitcli.output.export import svg_in_cells
 
-                Path(self.save).write_text(svg_in_cells(console.export_svg(title="logitcli")), encoding="utf-8")
-            elif suffix in (".html", ".htm"):
-                from logitcli.output.export import html_in_cells
+            page = svg_in_cells(console.export_svg(title="logitcli"))
+        elif suffix in (".html", ".htm"):
+            from logitcli.output.export import html_in_cells
 
-                Path(self.save).write_text(html_in_cells(console.export_html()), encoding="utf-8")
-            else:
-                Path(self.save).write_text(trimmed(console.export_text()), encoding="utf-8")
-        except OSError as error:
-            raise RunError(f"cannot write {self.save}: {error.strerror or error}") from None
+            page = html_in_cells(console.export_html())
+        else:
+            page = trimmed(console.export_text())
+        write_whole(self.save, page)
 
     def finish(self) -> None:
         """Report what could not be read; a partial result still exits non-zero."""
         if self.failures:
             report_failures(self.failures)
+        if self.kept.error is not None:  # stdout failed while --save had its file to write: end as without --save
+            raise self.kept.error
+        if self.failures:
             raise typer.Exit(1)
 
 
@@ -249,39 +265,6 @@ def piped_stdin() -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
 
 
-@contextmanager
-def pager_with_colours(console: Console) -> Iterator[None]:
-    """rich's pager, with colours where the console has them: `less` shows them only with -R, which is
-    added to LESS (set to -R when unset) for the pager's run; without colours (NO_COLOR, a dumb terminal)
-    the text is plain."""
-    import os
-
-    styles = console.color_system is not None and not console.no_color
-    before = os.environ.get("LESS")
-    if styles and not _less_shows_colours(before):
-        os.environ["LESS"] = f"{before} -R" if before else "-R"
-    try:
-        with console.pager(styles=styles):
-            yield
-    finally:
-        if before is None:
-            os.environ.pop("LESS", None)
-        else:
-            os.environ["LESS"] = before
-
-
-def _less_shows_colours(options: str | None) -> bool:
-    """Whether a LESS value already passes colour codes through (-R, -r or their long forms)."""
-    if not options:
-        return False
-    for word in options.split():
-        if word.lower() == "--raw-control-chars":
-            return True
-        if not word.startswith("--") and ("R" in word or "r" in word):
-            return True
-    return False
-
-
 def report_failures(failures: list[tuple[str, str]]) -> None:
     for path, reason in failures:
         print(f"Error: {one_line(f'{path}: {reason}')}", file=sys.stderr)
@@ -294,15 +277,15 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
         from logitcli.output.lang import said_notes
 
         calc = replace(calc, notes=said_notes(calc.notes, out.lang))
-    sys.stdout.flush()
+    out.flush()
     if out.mode in ("json", "jsonl"):
         from logitcli.output import jsonout  # not for tables
     if out.mode == "json":
-        jsonout.write_document(jsonout.document_parts(calc, batch, out.include_steps), sys.stdout.buffer)
+        jsonout.write_document(jsonout.document_parts(calc, batch, out.include_steps), out.stdout)
     elif out.mode == "jsonl":
         for record in jsonout.jsonl_records(calc, batch, out.include_steps):
-            sys.stdout.buffer.write(jsonout.dumps(record) + b"\n")
-    sys.stdout.buffer.flush()
+            out.stdout.write(jsonout.dumps(record) + b"\n")
+    out.flush()
 
     def parts(view: View) -> list[RenderableType]:
         from logitcli.output.render import calculation_renderables
@@ -315,22 +298,22 @@ def emit_calculation(calc: Calculation, batch: Batch, out: Output) -> None:
         return parts
 
     out.show_tables(parts)
-    sys.stdout.flush()
+    out.flush()
     out.finish()
 
 
 def emit_logits(batch: Batch, out: Output) -> None:
-    sys.stdout.flush()
+    out.flush()
     if out.mode in ("json", "jsonl"):
         from logitcli.output import jsonout  # not for tables
     if out.mode == "json":
-        sys.stdout.buffer.write(jsonout.dumps(jsonout.logits_document(batch)) + b"\n")
+        out.stdout.write(jsonout.dumps(jsonout.logits_document(batch)) + b"\n")
     elif out.mode == "jsonl":
         for row in range(batch.n_examples):
             name = batch.inputs[row] if batch.inputs is not None else None
             record = jsonout.logits_record(batch.extra, row, name, batch.classes, batch.values[row])
-            sys.stdout.buffer.write(jsonout.dumps(record) + b"\n")
-    sys.stdout.buffer.flush()
+            out.stdout.write(jsonout.dumps(record) + b"\n")
+    out.flush()
 
     def parts(view: View) -> list[RenderableType]:
         from logitcli.output.render import logits_renderables
@@ -338,5 +321,5 @@ def emit_logits(batch: Batch, out: Output) -> None:
         return logits_renderables(batch, view)
 
     out.show_tables(parts)
-    sys.stdout.flush()
+    out.flush()
     out.finish()

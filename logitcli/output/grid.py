@@ -31,6 +31,7 @@ from rich.style import Style
 from rich.text import Text
 
 from logitcli.output.linebreak import longest_unit, units, wrap_cjk
+from logitcli.output.safetext import escape_all, escaped_keeping_lines
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -54,6 +55,11 @@ class Column:
     kind: Literal["label", "value", "bar"] = "value"
     secondary: bool = False
     justify: Literal["left", "right"] = "right"
+
+    def __post_init__(self) -> None:
+        """Names from the input (classes, files) may hold control characters: escaped before any width is measured."""
+        object.__setattr__(self, "header", escaped_keeping_lines(self.header))
+        object.__setattr__(self, "cells", escape_all(self.cells))
 
 
 @dataclass(frozen=True)

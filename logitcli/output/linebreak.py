@@ -32,7 +32,11 @@ _WORD = re.compile(r"[A-Za-z]{3,}[,.;:]?")  # `log softmax`: a word after `log` 
 
 
 def wrap_cjk(text: str, width: int) -> str:
-    """`text` with newlines inserted so no line is wider than `width` cells; existing newlines are kept."""
+    """`text` with newlines inserted so no line is wider than `width` cells; existing newlines are kept.
+
+    A width below one cell (a console reporting 0 columns, a panel's inside on a tiny one) is one cell: every
+    line then holds at least one character, so the wrapping always ends."""
+    width = max(width, 1)
     return "\n".join(_wrap_paragraph(line, width) for line in text.split("\n"))
 
 

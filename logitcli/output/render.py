@@ -475,6 +475,10 @@ def _example_labels(batch: Batch) -> list[str]:
     return [os.path.relpath(n, prefix) if prefix not in ("", ".") else n for n in names]
 
 
+#: The row labels' rule, for the tables other modules lay out (calibrate's).
+example_labels = _example_labels
+
+
 def _batch_lines(calc: Calculation, view: View) -> list[RenderableType]:
     lines: list[RenderableType] = []
     for step in calc.steps:

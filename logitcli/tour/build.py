@@ -22,13 +22,13 @@ from logitcli.output.lang import LANGS, default_lang
 from logitcli.output.lang import texts as output_texts
 from logitcli.output.render import default_top_k
 from logitcli.tour.data import Tour
-from logitcli.tour.lessons import gradients, logits, nll, sigmoid, softmax, xent
+from logitcli.tour.lessons import calibration, gradients, logits, nll, sigmoid, softmax, xent
 from logitcli.tour.writer import Writer
 
 __all__ = ["LANGS", "SECTIONS", "build_tour", "default_lang", "load_texts"]
 
 #: The lessons in the tour's order; each has SECTION, article_section(w) and your_section(w, batch, targets, top_k).
-LESSONS = (logits, sigmoid, softmax, nll, xent, gradients)
+LESSONS = (logits, sigmoid, softmax, nll, xent, gradients, calibration)
 SECTIONS: tuple[str, ...] = tuple(lesson.SECTION for lesson in LESSONS)
 
 

@@ -17,6 +17,7 @@ from logitcli.inputs.batch import Batch
 from logitcli.model.check import TorchCheck, describe
 from logitcli.output.jsonout import document_parts, jsonable
 from logitcli.steps import Calculation
+from logitcli.steps.calibration import Bins
 
 ProseKind = Literal["paragraph", "notice", "note"]
 
@@ -100,12 +101,23 @@ class Comparison:
     legend: str = ""
 
 
-Block = Prose | CalcTable | Check | Curve | Bars | Comparison
+@dataclass(frozen=True)
+class Reliability:
+    """A reliability diagram: accuracy against confidence per bin, the diagonal, the count per bin."""
+
+    caption: str
+    bins: Bins
+    legend: str = ""
+    too_narrow: str = ""
+    axis: str = "confidence"
+
+
+Block = Prose | CalcTable | Check | Curve | Bars | Comparison | Reliability
 
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent, grad).
+    """One part of the tour: `id` is what --section names (logits, sigmoid, softmax, nll, xent, grad, calibration).
 
     `result` is what the section computes (its logits, scores, loss or gradient), None where it needs targets it
     lacks.
@@ -164,6 +176,8 @@ def _block_json(block: Block) -> dict[str, Any]:
     if isinstance(block, Bars):
         series = [{"label": label, "values": values} for label, values in block.series]
         return jsonable({"type": "bars", "caption": block.caption, "classes": block.classes, "series": series})
+    if isinstance(block, Reliability):
+        return jsonable({"type": "reliability", "caption": block.caption, "bins": block.bins.records()})
     if isinstance(block, Comparison):
         rows = [{"label": r.label, "values": r.values, "differs": r.differs.tolist()} for r in block.rows]
         return jsonable({"type": "comparison", "caption": block.caption, "columns": block.columns, "rows": rows})

@@ -6,22 +6,17 @@ It sits in the tour, above the pipeline, because it builds the tour; it reads in
 
 from __future__ import annotations
 
-import io
 import sys
-from typing import TYPE_CHECKING
 
 from logitcli import steps
 from logitcli.errors import InputError
 from logitcli.inputs.read import parse_text, stdin_text
 from logitcli.inputs.targets import parse_class_targets
-from logitcli.output.emit import Output, pager_with_colours, piped_stdin, stdout_can_show
+from logitcli.output.emit import Output, piped_stdin, stdout_can_show
 from logitcli.pipeline.read import ModelArgs, load_batch, with_classes
 from logitcli.tour.build import build_tour
-from logitcli.tour.data import Tour, tour_to_json
-from logitcli.tour.layout import render_tour
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from logitcli.tour.data import tour_to_json
+from logitcli.tour.show import show_tour
 
 
 def explain(
@@ -30,7 +25,7 @@ def explain(
     *,
     targets: str | None,
     section: str | None,
-    pager: bool,
+    pager: bool | None,
     json_: bool,
     out: Output,
     model: ModelArgs,
@@ -60,21 +55,8 @@ def explain(
     if json_:
         from logitcli.output.jsonout import dumps
 
-        sys.stdout.buffer.write(dumps(tour_to_json(tour)) + b"\n")
-        sys.stdout.buffer.flush()
-        if out.save:
-            show_tour(tour, out, out.console(file=io.StringIO()), pager=False)
-    else:
-        show_tour(tour, out, out.console(), pager=pager)
+        out.stdout.write(dumps(tour_to_json(tour)) + b"\n")
+        out.flush()
+    show_tour(tour, out, pager, on_stdout=not json_)
+    out.flush()
     out.finish()
-
-
-def show_tour(tour: Tour, out: Output, console: Console, pager: bool) -> None:
-    """The tour on `console`, through the pager if asked (on a terminal), then saved if asked."""
-    view = out.view(console)
-    if pager and console.is_terminal:
-        with pager_with_colours(console):
-            render_tour(tour, console, view=view)
-    else:
-        render_tour(tour, console, view=view)
-    out.save_recording(console)

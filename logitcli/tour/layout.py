@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
+from logitcli.output.reliability import reliability_diagram
 from logitcli.output.render import (
     Column,
     Grid,
@@ -31,7 +32,19 @@ from logitcli.output.render import (
     format_number,
     probability_bar,
 )
-from logitcli.tour.data import Bars, Block, CalcTable, Check, Comparison, ComparisonRow, Curve, Prose, Section, Tour
+from logitcli.tour.data import (
+    Bars,
+    Block,
+    CalcTable,
+    Check,
+    Comparison,
+    ComparisonRow,
+    Curve,
+    Prose,
+    Reliability,
+    Section,
+    Tour,
+)
 from logitcli.tour.plot import MARK, ascii_curve
 from logitcli.tour.wrap import wrap_cjk
 
@@ -96,7 +109,16 @@ def _block(block: Block, tour: Tour, width: int, view: View) -> RenderableType:
         return _bars(block, width, view)
     if isinstance(block, Comparison):
         return _comparison(block, width, view)
+    if isinstance(block, Reliability):
+        return _reliability(block, width)
     raise TypeError(f"unknown block {block!r}")
+
+
+def _reliability(block: Reliability, width: int) -> RenderableType:
+    """The command's own diagram, its words in the tour's language."""
+    words = {"diagram_legend": block.legend, "diagram_too_narrow": block.too_narrow, "diagram_axis": block.axis}
+    lines = reliability_diagram(block.bins, width, wrap_cjk(block.caption, width), words)
+    return Padding(Group(*lines), (0, 0, 1, 0))
 
 
 def _prose(text: str, width: int) -> RenderableType:
