@@ -85,8 +85,8 @@ HELP: dict[str, Help] = {
     "calibrate": Help(
         "Calibration: is a softmax of 0.9 right 90% of the time? ECE, smECE, Brier, T.",
         (
-            "logitcli calibrate -f sample_data/bear_logits.json -t 1,0,2,0,2 --fit",
-            "logitcli calibrate sample_data/ --targets sample_data/labels.csv --compare",
+            "logitcli calibrate -f sample:bear_logits.json -t 1,0,2,0,2 --fit",
+            "logitcli calibrate sample: --targets sample:labels.csv --compare",
             "logitcli calibrate --binary 2.1 -0.3 0.8 --targets 1,0,0 --compare",
         ),
         "Input: logits or images, and --targets, as for xent; --probs: probabilities.",
