@@ -3,7 +3,9 @@
 Times `logitcli softmax 1 2 3` piped (so it prints JSON), the same with `--table` (rich lays out the
 table: the path a person at a terminal takes) and `python -c "import typer, rich, numpy"`, interleaved so
 all see the same machine load, and prints each command's ratio of medians to the floor.
-Goal: at most 1.3 for JSON; the table path is reported beside it. Run: python benchmarks/bench_startup.py [--runs N]
+Goals (issue 18): at most 1.1 for JSON, 1.3 for the table. Measure an installed package, as a user has it
+(`pip install .` into a fresh venv, then run this file from outside the checkout, with that venv's python);
+in an editable checkout the import system's path hooks add a little. Run: python benchmarks/bench_startup.py [--runs N]
 
 logitcli's own modules are byte-compiled first, as `pip install` does for an installed package: in an
 editable checkout with PYTHONDONTWRITEBYTECODE set, every run would otherwise recompile them from source
@@ -20,12 +22,13 @@ import sys
 import time
 from pathlib import Path
 
-COMMANDS = {
-    "logitcli softmax 1 2 3 (JSON)": [sys.executable, "-m", "logitcli", "softmax", "1", "2", "3"],
-    "logitcli softmax 1 2 3 --table": [sys.executable, "-m", "logitcli", "softmax", "1", "2", "3", "--table"],
+SCRIPT = [sys.executable, "-c", "import sys; from logitcli.cli.commands import main; sys.argv[0] = 'logitcli'; main()"]
+COMMANDS = {  # each through the console script's own entry point, `main`
+    "logitcli softmax 1 2 3 (JSON)": [*SCRIPT, "softmax", "1", "2", "3"],
+    "logitcli softmax 1 2 3 --table": [*SCRIPT, "softmax", "1", "2", "3", "--table"],
 }
+GOALS = {"logitcli softmax 1 2 3 (JSON)": 1.1, "logitcli softmax 1 2 3 --table": 1.3}
 BASELINE = [sys.executable, "-c", "import typer, rich, numpy"]
-GOAL = 1.3
 
 
 def elapsed(command: list[str]) -> float:
@@ -40,7 +43,10 @@ def main() -> None:
     runs = parser.parse_args().runs
     import logitcli
 
-    compileall.compile_dir(Path(logitcli.__file__).parent, quiet=1)
+    package = Path(logitcli.__file__).parent
+    if (package.parent / "pyproject.toml").exists():
+        print(f"note: measuring the checkout at {package.parent} (editable); the goals are for an installed package")
+    compileall.compile_dir(package, quiet=1)
     for command in [*COMMANDS.values(), BASELINE]:  # warm the file cache
         elapsed(command)
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
@@ -53,9 +59,9 @@ def main() -> None:
     print(f"{'import typer, rich, numpy':34} median {base * 1000:7.1f} ms")
     for name, measured in times.items():
         ratio = statistics.median(measured) / base
-        verdict = "OK" if ratio <= GOAL else "OVER GOAL"
+        verdict = "OK" if ratio <= GOALS[name] else "OVER GOAL"
         median = statistics.median(measured) * 1000
-        print(f"{name:34} median {median:7.1f} ms  ratio {ratio:.2f} (goal <= {GOAL}) {verdict}")
+        print(f"{name:34} median {median:7.1f} ms  ratio {ratio:.2f} (goal <= {GOALS[name]}) {verdict}")
 
 
 if __name__ == "__main__":

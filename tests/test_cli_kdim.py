@@ -161,8 +161,10 @@ def test_label_maps_from_npy_files(run, seg, tmp_path) -> None:
     np.testing.assert_allclose(
         numbers(hard["result"]), F.cross_entropy(tensor(X), torch.tensor(INDICES), reduction="none").numpy(), rtol=1e-12
     )
+    assert hard["targets"] == INDICES.tolist() and hard["targets_kind"] == "class indices"  # PyTorch's (N, d1, ...)
     soft = run("xent", "-f", seg, "--targets", str(tmp_path / "probs.npy")).json()
-    assert soft["targets"] == "class probabilities"
+    assert soft["targets_kind"] == "class probabilities"
+    np.testing.assert_array_equal(numbers(soft["targets"]), PROBS)  # the logits' shape, classes on axis 1
     np.testing.assert_allclose(soft["result"], F.cross_entropy(tensor(X), tensor(PROBS)).item(), rtol=1e-12)
 
 

@@ -215,6 +215,15 @@ def test_the_json_contract_table_holds_for_every_command(run) -> None:
             assert rows["each entry of `steps`"] - {"class", "example", "batch"} == step.keys()
             assert step["per"] in {"class", "example", "batch"}
     assert "logits" in documents["xent"] and "logits" not in documents["nll"]
+    targets_keys = rows["`nll`, `xent`, `bce`"]
+    assert targets_keys == {"targets", "targets_kind"}
+    for name in ("nll", "xent", "bce"):
+        assert targets_keys <= documents[name].keys(), name
+    assert (documents["xent"]["targets"], documents["xent"]["targets_kind"]) == ([1, 0, 2], "class indices")
+    assert (documents["nll"]["targets"], documents["nll"]["targets_kind"]) == ([0], "class indices")
+    assert (documents["bce"]["targets"], documents["bce"]["targets_kind"]) == ([[1.0, 0.0]], "per-entry probabilities")
+    soft = run("xent", "[[2, 1]]", "--targets", "[[0.25, 0.75]]", "--json").json()
+    assert (soft["targets"], soft["targets_kind"]) == ([[0.25, 0.75]], "class probabilities")
     noted = run("xent", "[[inf, 1, 2]]", "--targets", "0", "--json").json()["notes"]
     assert noted and all(note.keys() == rows["each entry of `notes`"] for note in noted)
     assert rows["`logits`"] - {"model", "weights"} <= documents["logits"].keys()
@@ -227,6 +236,7 @@ def test_the_json_contract_table_holds_for_every_command(run) -> None:
     lines = run("xent", BEAR, "--targets", "1,0,2", "--jsonl").lines()
     line_keys = rows["each `--jsonl` line"] - {"input"}
     assert all(line_keys <= line.keys() for line in lines[:-1])
+    assert [line["targets"] for line in lines[:-1]] == [1, 0, 2] and "targets" not in lines[-1]
     assert rows["the last `--jsonl` line, when a reduction applies"] <= lines[-1].keys()
 
 

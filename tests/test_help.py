@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from typer.testing import CliRunner
 
-from logitcli.cli import options
+from logitcli.cli import completion, options
 from logitcli.cli.commands import app
 from logitcli.cli.helptext import HELP, command_help
 from logitcli.tour import LANGS, SECTIONS
@@ -125,7 +125,8 @@ def test_completion_offers_the_choices(words: str, expected: list[str]) -> None:
     assert complete(words) == expected
 
 
-def test_completion_of_model_names_starts_without_timm() -> None:
+def test_completion_of_model_names_starts_without_timm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(completion, "model_names", lambda folder=None: [])  # the cache: tests/test_completion.py
     assert complete("logitcli logits --model ")[0] == "efficientnet_lite0"
     assert "efficientnet_lite0" in options.complete_model("effi")
 

@@ -83,4 +83,4 @@ def test_images_without_the_models_extra_say_how_to_install() -> None:
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ")
-    assert "pip install 'logitcli[models]'" in lines[0]
+    assert "pip install -e '.[models]'" in lines[0] and ".whl[models]'" in lines[0]  # a checkout and a wheel

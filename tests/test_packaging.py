@@ -1,4 +1,4 @@
-"""The licence pyproject.toml claims ships with the package: LICENSE in the wheel and in the sdist."""
+"""What pyproject.toml claims ships with the package: LICENSE in the wheel and in the sdist, the samples."""
 
 from __future__ import annotations
 
@@ -47,5 +47,17 @@ def test_wheel_and_sdist_carry_the_license(tmp_path) -> None:
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
         assert "License-Expression: Apache-2.0" in metadata and "License-File: LICENSE" in metadata
         assert any(n.endswith("tour/texts/ja.toml") for n in names)
+        samples = {n.rsplit("/", 1)[1] for n in names if n.startswith("logitcli/samples/")}
+        assert {"chelsea.png", "bear_logits.json", "labels.csv", "SOURCES.md"} <= samples  # sample:NAME works
+        assert sum(archive.getinfo(n).file_size for n in names if n.startswith("logitcli/samples/")) < 2_000_000
     with tarfile.open(tmp_path / "dist" / sdist) as archive:
         assert any(n.endswith("/LICENSE") for n in archive.getnames())
+
+
+def test_the_readme_and_the_install_hint_name_this_version_of_the_wheel() -> None:
+    from logitcli import __version__
+    from logitcli.model.deps import INSTALL_HINT
+
+    wheel = f"logitcli-{__version__}-py3-none-any.whl[models]"
+    assert wheel in (ROOT / "README.md").read_text(encoding="utf-8") and wheel in INSTALL_HINT
+    assert "pip install -e '.[models]'" in INSTALL_HINT

@@ -128,7 +128,7 @@ def test_fit_folds_no_heading_while_a_bar_is_shown() -> None:
         assert fitted is not None
         if "bars" not in fitted.dropped:
             table = fitted.parts[0]
-            widths = [column.width for column in table.columns]
+            widths = list(table.widths)  # a LongTable: the widths it draws, as rich's Table would
             assert widths[0] >= len("class 0 ◀ target") and widths[1] >= len("log softmax"), width
 
 

@@ -30,3 +30,12 @@ def test_the_registered_commands_are_all_there_in_process() -> None:
     from logitcli.cli.commands import app
 
     assert {info.callback.__name__ for info in app.registered_commands} == set(COMMANDS)
+
+
+def test_a_run_that_exits_at_once_has_written_everything(tmp_path) -> None:
+    """The console script ends with os._exit once the output is flushed: nothing may be left unwritten."""
+    saved = tmp_path / "tables.txt"
+    done = console("xent", "[[2, 1, 0.1]]", "--targets", "0", "--json", "--save", str(saved))
+    assert done.returncode == 0 and done.stdout.endswith("}\n")
+    assert "log softmax" in saved.read_text(encoding="utf-8")
+    assert console("xent", "1", "2").returncode == 2  # codes pass through: bad input is 2

@@ -379,7 +379,8 @@ def test_cross_entropy_matches_torch(torch, F, reduction, weight, label_smoothin
         torch, F, X, targets, weight, reduction=reduction, label_smoothing=label_smoothing, ignore_index=-100
     )
     assert_matches_torch(calc.result, expected)
-    assert calc.details["targets"] == "class indices"
+    assert calc.details["targets_kind"] == "class indices"
+    np.testing.assert_array_equal(calc.details["targets"], targets)
     assert ("smooth" in names(calc)) == (label_smoothing > 0)
     assert ("weight" in names(calc)) == (weight is not None or bool((targets == -100).any()))
     if reduction == "none":
@@ -460,7 +461,8 @@ def test_soft_targets_match_torch(torch, F, reduction, weight, label_smoothing):
     calc = S.cross_entropy(X, SOFT, weight=weight, reduction=reduction, label_smoothing=label_smoothing)
     expected = torch_xent(torch, F, X, SOFT, weight, reduction=reduction, label_smoothing=label_smoothing)
     assert_matches_torch(calc.result, expected)
-    assert calc.details["targets"] == "class probabilities"
+    assert calc.details["targets_kind"] == "class probabilities"
+    np.testing.assert_array_equal(calc.details["targets"], SOFT)  # as given, not smoothed
     assert calc.details["denominator"] == 5.0  # N, whatever the weights: PyTorch's rule for soft targets
     if reduction == "mean":
         total = torch_xent(torch, F, X, SOFT, weight, reduction="sum", label_smoothing=label_smoothing)

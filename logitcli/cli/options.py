@@ -19,13 +19,18 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from logitcli.cli.completion import complete_model
+from logitcli.cli.helptext import OUTPUT_RULES
 from logitcli.errors import InputError
 from logitcli.output.emit import Output, parse_rows, stdout_can_show
 from logitcli.output.lang import check_lang
 from logitcli.pipeline.read import ModelArgs
 
 INPUT = "Options"  # the input options sit with the command's own: one panel less to read
-OUTPUT = "Output"
+#: The output options' panel is titled with the command's output rule (what a pipe gets), so that every --help
+#: says it where the format flags are, at no extra line.
+OUTPUT = OUTPUT_RULES["data"]
+TOUR_OUTPUT = OUTPUT_RULES["tour"]
 MODEL = "Model (when the input is images)"
 
 REDUCTION_CHOICES = ("none", "mean", "sum")
@@ -38,8 +43,6 @@ LANGS = ("en", "ja")
 #: calibrate's choices (logitcli.steps.calibration's; a test keeps them equal), without importing it.
 CONVENTION_CHOICES = ("torchmetrics", "netcal", "gpleiss", "sklearn")
 STRATEGY_CHOICES = ("uniform", "quantile")
-#: Offered when nothing is typed yet, without importing timm (a few seconds); a prefix asks timm itself.
-COMMON_MODELS = ("resnet18", "resnet50", "efficientnet_b0", "mobilenetv3_large_100", "convnext_tiny")
 
 
 def choices(options: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -49,21 +52,6 @@ def choices(options: tuple[str, ...]) -> Callable[[str], list[str]]:
         return [option for option in options if option.startswith(incomplete)]
 
     return complete
-
-
-def complete_model(incomplete: str) -> list[str]:
-    """Model names for the shell: the bundled ones and a few common ones at once, timm's list for a prefix."""
-    from logitcli.model.names import BUNDLED_MODELS
-
-    names = [*BUNDLED_MODELS, *COMMON_MODELS]
-    if incomplete:
-        try:
-            import timm  # noqa: TID253 - only when the user asks the shell to complete a model name
-
-            names += timm.list_models(f"{incomplete}*")
-        except ImportError:
-            pass
-    return list(dict.fromkeys(n for n in names if n.startswith(incomplete)))
 
 
 def values_argument(what: str, metavar: str) -> Any:
@@ -138,6 +126,8 @@ Lang = Annotated[
 ]
 AsTable = Annotated[bool, typer.Option("--table", help="Tables, even when piped.", rich_help_panel=OUTPUT)]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON document (default when piped).", rich_help_panel=OUTPUT)]
+#: explain's --json: its tour stays text when piped, so no "default when piped" here.
+TourJson = Annotated[bool, typer.Option("--json", help="The tour as one JSON document.", rich_help_panel=TOUR_OUTPUT)]
 AsJsonl = Annotated[bool, typer.Option("--jsonl", help="One JSON line per example.", rich_help_panel=OUTPUT)]
 NoSteps = Annotated[
     bool,
@@ -295,6 +285,14 @@ def hidden(annotation: Any) -> Any:
     return Annotated[kind, info]
 
 
+def in_panel(annotation: Any, panel: str) -> Any:
+    """The same option, listed in another panel of --help."""
+    kind, info = typing.get_args(annotation)
+    info = copy.copy(info)
+    info.rich_help_panel = panel
+    return Annotated[kind, info]
+
+
 def named_files(values: dict[str, Any]) -> list[str]:
     """Every option and argument value that names an existing file: what --save must not write over.
 
@@ -324,7 +322,7 @@ def shared_options(
     """
     tour_formats = ("precision", "top_k", "rows", "wide", "save", "lang")
     if output == "tour":
-        formats = {k: _FORMATS[k] for k in tour_formats}
+        formats = {k: (in_panel(*_FORMATS[k][:1], TOUR_OUTPUT), _FORMATS[k][1]) for k in tour_formats}
     elif output == "explore":
         formats = {k: _FORMATS[k] for k in ("precision", "top_k", "lang")}
     else:
@@ -374,6 +372,8 @@ def shared_options(
             return command(**kwargs, out=out, model=model)
 
         with_options.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+        # The annotations already evaluated, so that Typer's get_type_hints does not evaluate the strings again.
+        with_options.__annotations__ = {p.name: p.annotation for p in own + added}
         return with_options
 
     return decorate

@@ -9,7 +9,6 @@ by the model code (see `logitcli.model`), which is imported only when they appea
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
 import re
@@ -22,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from logitcli.errors import InputError, shown
+from logitcli.inputs import samples
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.classnames import check_class_names
 from logitcli.inputs.files import decode_text, max_input_bytes, read_bounded, read_text, require_regular_file, too_large
@@ -199,7 +199,8 @@ def parse_text(text: str, where: str, source: Source = "logits") -> Batch:
     return _parse_plain(stripped, where)
 
 
-BARE_NON_FINITE_RE = re.compile(r'(?<![\w".])([-+]?(?:infinity|inf|nan))(?![\w"])', re.IGNORECASE)
+#: Compiled on first use (by `re`'s own cache): most runs never read hand-typed JSON with bare nan or inf.
+BARE_NON_FINITE = r'(?<![\w".])([-+]?(?:infinity|inf|nan))(?![\w"])'
 
 
 def load_json(text: str, where: str, object_pairs_hook: Any = None) -> Any:
@@ -208,10 +209,12 @@ def load_json(text: str, where: str, object_pairs_hook: Any = None) -> Any:
     Integers too long for an int64 are read as floats (digits beyond float's range are ±inf, as in
     the arguments); JSON nested deeper than Python's recursion limit is one clear error.
     """
+    import json  # here, not at the top: a run given plain numbers never reads JSON
+
     try:
         return _json_loads(text, where, object_pairs_hook)
     except json.JSONDecodeError as error:
-        quoted = BARE_NON_FINITE_RE.sub(r'"\1"', text)
+        quoted = re.sub(BARE_NON_FINITE, r'"\1"', text, flags=re.IGNORECASE)
         if quoted != text:
             try:
                 return _json_loads(quoted, where, object_pairs_hook)
@@ -221,6 +224,8 @@ def load_json(text: str, where: str, object_pairs_hook: Any = None) -> Any:
 
 
 def _json_loads(text: str, where: str, object_pairs_hook: Any = None) -> Any:
+    import json
+
     try:
         return json.loads(text, parse_int=_json_int, object_pairs_hook=object_pairs_hook)
     except RecursionError:
@@ -237,6 +242,8 @@ def _json_int(digits: str) -> int | float:
 
 def _parse_objects(text: str, where: str, source: Source) -> Batch:
     """One logitcli JSON object, or JSON lines (one object per example, as `--jsonl` writes)."""
+    import json
+
     try:
         objects = [_json_loads(text, where)]
     except json.JSONDecodeError:
@@ -437,7 +444,10 @@ def _make_batch(data: Any, one_example: bool, where: str = "the input") -> Batch
 def resolve_batch(
     values: list[str], file: str | None, source: Source = "logits", prefer_paths: bool = False
 ) -> Arguments:
-    """The one entry point: arguments win, then --file, then stdin (`prefer_paths`: see classify_arguments)."""
+    """The one entry point: arguments win, then --file, then stdin (`prefer_paths`: see classify_arguments).
+    `sample:NAME` names a file that ships with logitcli."""
+    values = [samples.resolve(value) for value in values]
+    file = None if file is None else samples.resolve(file)
     if values and file is not None:
         raise InputError("give values or --file, not both")
     if file is not None:

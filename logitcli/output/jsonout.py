@@ -87,7 +87,7 @@ def document_parts(calc: Calculation, batch: Batch, include_steps: bool = True) 
     if calc.steps and calc.steps[0].name == "logits":
         yield "logits", batch.original()
     for key, value in calc.details.items():
-        yield key, value
+        yield key, batch.shaped(value) if key == "targets" else value  # as given to PyTorch: its shape
     if include_steps:
         yield "steps", [_step_document(step, batch) for step in calc.steps]
     yield "result", batch.shaped(calc.result)
@@ -148,6 +148,7 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
     result = calc.result
     per_example_result = isinstance(result, np.ndarray) and result.ndim >= 1 and len(result) == batch.n_examples
     own = result if per_example_result else _per_example_loss(calc)
+    targets = calc.details.get("targets")
     for row in range(batch.n_examples):
         record: dict[str, Any] = {"command": calc.command, "index": row}
         if names is not None:
@@ -159,6 +160,8 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
             record["logits"] = batch.values[row]
         if include_steps:
             record["steps"] = [_step_document(s, batch, row) for s in calc.steps if s.per != "batch"]
+        if targets is not None:
+            record["targets"] = targets[row]
         if own is not None:
             record["result"] = own[row]
         if calc.grad is not None:
@@ -167,7 +170,8 @@ def jsonl_records(calc: Calculation, batch: Batch, include_steps: bool = True) -
             record["descent"] = _descent_row(calc.descent, row)
         yield record
     if not per_example_result:
-        summary: dict[str, Any] = {"command": calc.command, "summary": True, **calc.details}
+        details = {key: value for key, value in calc.details.items() if key != "targets"}  # each line has its own
+        summary: dict[str, Any] = {"command": calc.command, "summary": True, **details}
         if include_steps:
             summary["steps"] = [_step_document(s, batch) for s in calc.steps if s.per == "batch"]
         if calc.descent is not None:

@@ -123,7 +123,9 @@ def checked(
     torch_targets = None if targets is None else batch.shaped(targets)
     found = check(calc, batch.original(), torch_targets, result=batch.shaped(calc.result), **options)
     if found is None:
-        raise RunError("--check needs torch: pip install 'logitcli[models]'")
+        from logitcli.model.deps import INSTALL_HINT
+
+        raise RunError(f"--check needs torch: {INSTALL_HINT}")
     record = _check_record(found)
     if calc.grad is not None:
         from logitcli.model.check import check_gradient

@@ -16,6 +16,8 @@ from logitcli.steps.calculation import (
 from logitcli.steps.gradient import Gradient, grad_step
 from logitcli.steps.sigmoid import log_sigmoid, stable_sigmoid
 
+#: What bce's targets are, in JSON's `targets_kind`: one 0/1 or probability per entry of the input.
+TARGETS_KIND = "per-entry probabilities"
 #: The factor pos_weight puts on the y = 1 part, named where it first appears (the gradient's `f·σ - pw·y` uses it).
 POS_FACTOR = "f = 1 + (pw - 1)·y"
 
@@ -63,7 +65,13 @@ def binary_cross_entropy(
             formula = "w · [" + formula.split("   ")[0] + "]"
     steps.append(Step("loss", "loss", loss, formula))
     result = reduce_elementwise(loss, reduction, steps)
-    details = {"reduction": reduction, "denominator": float(loss.size), "denominator_is": "number of logits"}
+    details = {
+        "reduction": reduction,
+        "targets": y,
+        "targets_kind": TARGETS_KIND,
+        "denominator": float(loss.size),
+        "denominator_is": "number of logits",
+    }
     return Calculation("bce", tuple(steps), result, _target_notes(y), details)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from logitcli.steps.bce import binary_arguments, reduce_elementwise
+from logitcli.steps.bce import TARGETS_KIND, binary_arguments, reduce_elementwise
 from logitcli.steps.calculation import Calculation, Note, Step, broadcast_like, quiet
 from logitcli.steps.gradient import Gradient, grad_step
 
@@ -56,6 +56,8 @@ def binary_cross_entropy_probs(
     details = {
         "reduction": reduction,
         "input": "probabilities",
+        "targets": y,
+        "targets_kind": TARGETS_KIND,
         "denominator": float(loss.size),
         "denominator_is": "number of probabilities",
     }

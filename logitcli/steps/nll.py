@@ -84,6 +84,8 @@ def nll(
     details = {
         "reduction": reduction,
         "ignore_index": ignore_index,
+        "targets": targets,
+        "targets_kind": "class indices",
         "denominator": denominator,
         "denominator_is": "sum of w[target] over kept examples" if weight is not None else "number of kept examples",
     }

@@ -113,7 +113,8 @@ def cross_entropy(
         "reduction": reduction,
         "ignore_index": ignore_index,
         "label_smoothing": label_smoothing,
-        "targets": "class indices",
+        "targets": targets,
+        "targets_kind": "class indices",
         "denominator": denominator,
         "denominator_is": "sum of w[target] over kept examples" if w is not None else "number of kept examples",
     }
@@ -195,7 +196,8 @@ def _soft_cross_entropy(
     details = {
         "reduction": reduction,
         "label_smoothing": label_smoothing,
-        "targets": "class probabilities",
+        "targets": targets,
+        "targets_kind": "class probabilities",
         "denominator": float(n),
         "denominator_is": "number of examples (soft targets)",
     }
