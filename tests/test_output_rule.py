@@ -1,7 +1,8 @@
 """One rule for what a command prints when piped, and the same words for it in --help and in the README.
 
 The number commands and `logits` print JSON when stdout is not a terminal (output/emit.py `Output.choose`);
-`explain` (prose) and `models` (a list of names) print text either way. Every command's --help states its rule
+`explain` (prose) and `models` (a list of names) print text either way; `explore` is a live screen that
+prints its final state as JSON when piped. Every command's --help states its rule
 (helptext.OUTPUT_RULES) and the README names the two that print text.
 """
 
@@ -70,10 +71,12 @@ def test_the_readme_states_the_same_rule() -> None:
     section = README.split("## Output:", 1)[1].split("\n## ", 1)[0]
     paragraph = " ".join(section.split("\n\n", 1)[1].split("\n\n", 1)[0].split())
     data = [name for name in COMMANDS if HELP[name].output == "data"]
-    text = [name for name in COMMANDS if HELP[name].output != "data"]
+    text = [name for name in COMMANDS if HELP[name].output in ("tour", "list")]
+    screens = [name for name in COMMANDS if HELP[name].output == "app"]
     rule = re.search(r"^(.*?)print tables on a terminal and JSON when stdout is piped", paragraph)
     assert rule is not None, paragraph
     assert sorted(re.findall(r"`(\w+)`", rule.group(1))) == sorted(data)
-    for name in text:
+    for name in text + screens:
         assert f"`{name}` (" in paragraph
     assert "Two commands print text either way" in paragraph and len(text) == 2
+    assert "One is a screen" in paragraph and len(screens) == 1

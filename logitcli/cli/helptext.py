@@ -19,6 +19,7 @@ OUTPUT_RULES = {
     "data": "Output: tables on a terminal, JSON when piped",
     "tour": "Output: the tour as text, also when piped",
     "list": "Output: one name per line, also when piped",
+    "app": "Output: a live screen; its final state as JSON when piped",
 }
 
 
@@ -119,12 +120,13 @@ HELP: dict[str, Help] = {
         "Move logits and watch softmax, loss and gradient answer, live (? for keys).",
         (
             "logitcli explore",
-            "logitcli logits sample_data/chelsea.png --json | logitcli explore",
-            "logitcli explore -f sample_data/bear_logits.json -t 1,0,2,0,2 --lr 3",
+            "logitcli logits sample:chelsea.png --json | logitcli explore",
+            "logitcli explore -f sample:bear_logits.json -t 1,0,2,0,2 --lr 3",
         ),
         "Input: logits or images, as every number command reads them (nothing: the article's bear example); "
         "--targets as xent's (default: each example's top class). Keys come from the terminal even when the "
         "logits are piped in; on quit, when stdout is not a terminal, the final state is printed as JSON.",
+        output="app",
     ),
     "models": Help(
         "List timm's models matching PATTERN; bundled (offline) weights are marked.",

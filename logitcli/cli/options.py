@@ -31,6 +31,7 @@ INPUT = "Options"  # the input options sit with the command's own: one panel les
 #: says it where the format flags are, at no extra line.
 OUTPUT = OUTPUT_RULES["data"]
 TOUR_OUTPUT = OUTPUT_RULES["tour"]
+APP_OUTPUT = OUTPUT_RULES["app"]
 MODEL = "Model (when the input is images)"
 
 REDUCTION_CHOICES = ("none", "mean", "sum")
@@ -324,7 +325,7 @@ def shared_options(
     if output == "tour":
         formats = {k: (in_panel(*_FORMATS[k][:1], TOUR_OUTPUT), _FORMATS[k][1]) for k in tour_formats}
     elif output == "explore":
-        formats = {k: _FORMATS[k] for k in ("precision", "top_k", "lang")}
+        formats = {k: (in_panel(*_FORMATS[k][:1], APP_OUTPUT), _FORMATS[k][1]) for k in ("precision", "top_k", "lang")}
     else:
         formats = _FORMATS
     model_options = {
@@ -334,7 +335,7 @@ def shared_options(
     step_extras = {
         "steps": _STEP_EXTRAS,
         "measure": {name: (hidden(a) if name == "check" else a, d) for name, (a, d) in _STEP_EXTRAS.items()},
-        "explore": {"no_steps": _STEP_EXTRAS["no_steps"]},
+        "explore": {"no_steps": (in_panel(_STEP_EXTRAS["no_steps"][0], APP_OUTPUT), _STEP_EXTRAS["no_steps"][1])},
     }.get(output, {})
     extra = {**formats, **step_extras, **model_options}
 
