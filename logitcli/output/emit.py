@@ -316,7 +316,7 @@ def emit_logits(batch: Batch, out: Output) -> None:
     out.flush()
 
     def parts(view: View) -> list[RenderableType]:
-        from logitcli.output.render import logits_renderables
+        from logitcli.output.logits_table import logits_renderables
 
         return logits_renderables(batch, view)
 
