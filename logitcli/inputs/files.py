@@ -66,6 +66,11 @@ _KINDS = (
 )
 
 
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in words ("a named pipe"), for a refusal that names it."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
 def not_regular_reason(path: str | os.PathLike) -> str | None:
     """None for a regular file (symlinks followed), else why it cannot be read as one."""
     try:
@@ -76,8 +81,7 @@ def not_regular_reason(path: str | os.PathLike) -> str | None:
         return error.strerror or str(error)
     if stat.S_ISREG(mode):
         return None
-    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-    return f"{kind}, not a regular file"
+    return f"{kind_of(mode)}, not a regular file"
 
 
 def require_regular_file(path: str | os.PathLike, what: str) -> None:

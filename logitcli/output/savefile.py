@@ -21,15 +21,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from logitcli.errors import InputError, RunError, shown
+from logitcli.inputs.files import kind_of
 
 SAVE_SUFFIXES = (".html", ".htm", ".svg", ".txt")
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a named pipe"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 def target_of(path: str) -> Path:
@@ -57,8 +51,7 @@ def check_save_path(path: str | None, reads: Iterable[str] = ()) -> None:
     except OSError as error:
         raise InputError(f"--save {shown(path)}: {error.strerror or error}") from None
     if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-        raise InputError(f"--save {shown(path)} is {kind}, not a regular file: save to a file")
+        raise InputError(f"--save {shown(path)} is {kind_of(mode)}, not a regular file: save to a file")
     if not os.access(target, os.W_OK):
         raise InputError(f"--save {shown(path)} is read-only: make it writable (chmod u+w) or save elsewhere")
     read = _read_by_this_command(target, reads)
